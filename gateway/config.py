@@ -1,0 +1,88 @@
+"""One typed settings object, read from ``PGA_GATEWAY_*`` environment variables.
+
+Every setting has an embedded default so ``make serve`` needs nothing; a value that cannot be
+understood fails start-up with a message naming the variable (``ConfigurationError``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigurationError
+
+PREFIX = "PGA_GATEWAY_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    var_dir: Path = Path("var")
+    # Empty means "SQLite file under var_dir".
+    database_url: str = ""
+    # Largest request body accepted on any endpoint (bytes). Default 5 MiB.
+    max_body_bytes: int = 5 * 1024 * 1024
+    # Embedded identity: clients, staff users and the RS256 signing key.
+    identity_file: Path | None = None
+    token_ttl_seconds: int = 900
+    token_issuer: str = "urn:pga-gateway:embedded"
+    token_audience: str = "pga-gateway"
+    # Production identity: trust an external issuer's JWKS (RS256) instead of the local key.
+    jwks_url: str = ""
+    # Where the canonical base URL for Location headers comes from when behind a proxy.
+    public_base_url: str = ""
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'gateway.db').resolve()}"
+
+    @property
+    def effective_identity_file(self) -> Path:
+        return self.identity_file or self.var_dir / "identity.json"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build ``Settings`` from the environment; unknown ``PGA_GATEWAY_*`` names are an error."""
+    env = os.environ if environ is None else environ
+    known = {f.name: f for f in fields(Settings) if f.name != "extra"}
+    values: dict[str, Any] = {}
+    for key, raw in env.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name not in known:
+            raise ConfigurationError(
+                f"{key}: unknown setting (known: "
+                + ", ".join(PREFIX + n.upper() for n in sorted(known))
+                + ")"
+            )
+        values[name] = _coerce(key, raw, known[name].type)
+    settings = Settings(**values)
+    if not 0 < settings.port < 65536:
+        raise ConfigurationError(f"{PREFIX}PORT: {settings.port} is not a TCP port")
+    if settings.max_body_bytes < 1024:
+        raise ConfigurationError(f"{PREFIX}MAX_BODY_BYTES: must be at least 1024")
+    if settings.token_ttl_seconds < 30:
+        raise ConfigurationError(f"{PREFIX}TOKEN_TTL_SECONDS: must be at least 30")
+    return settings
+
+
+def _coerce(key: str, raw: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    if "int" in kind:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{key}: {raw!r} is not a whole number") from None
+    if "Path" in kind:
+        return Path(raw) if raw else None
+    return raw
