@@ -59,6 +59,9 @@ class TariffLine:
     country_of_origin: str | None = None
     value: Decimal | None = None
     pga_lines: list[PGALine] = field(default_factory=list)
+    # PG00 substitution markers sent between the OI and the line's first PG01 (the only
+    # records allowed there); kept so that parse -> render reproduces the input.
+    leading_records: list[Record] = field(default_factory=list)
 
 
 @dataclass(slots=True)
