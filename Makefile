@@ -30,10 +30,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test-sqlite: $(STAMP)
-	PGA_GATEWAY_TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:cacheprovider
+	PGA_TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:cacheprovider
 
 test-postgres: $(STAMP) postgres-package
-	PGA_GATEWAY_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider
+	PGA_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck test-sqlite test-postgres
 

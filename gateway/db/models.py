@@ -1,0 +1,202 @@
+"""The gateway's tables as SQLAlchemy 2 typed declarative classes.
+
+``migrations/versions`` creates exactly these (a test compares the migrated schema with this
+metadata on SQLite and PostgreSQL). Ids are UUIDs, times are aware UTC, money is ``Decimal``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gateway.db.types import ExactDecimal, JSONDocument, UTCDateTime, utcnow
+
+# Deterministic constraint names: the migration names them the same way, and PostgreSQL error
+# diagnostics name the violated constraint (used to tell "duplicate entry" from other conflicts).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+OUTBOX_STATES = ("pending", "in_flight", "delivered", "dead")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EntryRow(Base):
+    """One customs entry and the canonical filing document as last accepted."""
+
+    __tablename__ = "entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_number: Mapped[str] = mapped_column(String(11), unique=True)
+    filer_code: Mapped[str] = mapped_column(String(3), index=True)
+    entry_type: Mapped[str] = mapped_column(String(2))
+    port_of_entry: Mapped[str] = mapped_column(String(4))
+    importer_of_record: Mapped[str] = mapped_column(String(32))
+    mode_of_transport: Mapped[str | None] = mapped_column(String(2))
+    estimated_arrival: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+
+    tariff_lines: Mapped[list[TariffLineRow]] = relationship(
+        back_populates="entry",
+        order_by="TariffLineRow.line_number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    pga_lines: Mapped[list[PGALineRow]] = relationship(
+        back_populates="entry",
+        order_by="[PGALineRow.entry_version, PGALineRow.cbp_line_number, "
+        "PGALineRow.pga_line_number]",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    outbox: Mapped[list[OutboxRow]] = relationship(
+        back_populates="entry",
+        order_by="[OutboxRow.entry_version, OutboxRow.agency_code]",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def current_pga_lines(self) -> list[PGALineRow]:
+        """The PGA lines of the current version (superseded ones are history)."""
+        return [line for line in self.pga_lines if not line.superseded]
+
+
+class TariffLineRow(Base):
+    """One CBP (HTS) line of an entry."""
+
+    __tablename__ = "tariff_lines"
+    __table_args__ = (UniqueConstraint("entry_id", "line_number"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    line_number: Mapped[int] = mapped_column(Integer)
+    hts_number: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text)
+    country_of_origin: Mapped[str | None] = mapped_column(String(2))
+    value: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 2))
+
+    entry: Mapped[EntryRow] = relationship(back_populates="tariff_lines")
+    pga_lines: Mapped[list[PGALineRow]] = relationship(
+        back_populates="tariff_line",
+        order_by="[PGALineRow.entry_version, PGALineRow.pga_line_number]",
+        passive_deletes=True,
+    )
+
+
+class PGALineRow(Base):
+    """One PGA line (PG01 + its records) of one version of an entry's PGA data."""
+
+    __tablename__ = "pga_lines"
+    __table_args__ = (Index(None, "entry_id", "agency_code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    tariff_line_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tariff_lines.id", ondelete="CASCADE")
+    )
+    cbp_line_number: Mapped[int] = mapped_column(Integer)
+    agency_code: Mapped[str] = mapped_column(String(3), index=True)
+    program_code: Mapped[str] = mapped_column(String(3))
+    processing_code: Mapped[str | None] = mapped_column(String(3))
+    pga_line_number: Mapped[int] = mapped_column(Integer)
+    disclaimer: Mapped[str | None] = mapped_column(String(1))
+    correction_indicator: Mapped[str | None] = mapped_column(String(1))
+    header: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    records: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
+    entry_version: Mapped[int] = mapped_column(Integer)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    entry: Mapped[EntryRow] = relationship(back_populates="pga_lines")
+    tariff_line: Mapped[TariffLineRow] = relationship(back_populates="pga_lines")
+
+
+class OutboxRow(Base):
+    """One message owed to one agency; workers deliver it at least once, same message_id."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(None, "state", "next_attempt_at"),
+        CheckConstraint(
+            "state IN ('pending', 'in_flight', 'delivered', 'dead')", name="state_valid"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    agency_code: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    entry_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    entry: Mapped[EntryRow] = relationship(back_populates="outbox")
+
+
+class IdempotencyRow(Base):
+    """The first answer given to (principal, Idempotency-Key), replayed on a retry."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    principal: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
+    response_headers: Mapped[dict[str, str]] = mapped_column(JSONDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EventRow(Base):
+    """Append-only audit/event log (acceptances, replacements, dispositions, ...)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
