@@ -16,6 +16,7 @@ are translated into this tree at the module that calls the library; they never r
     │   ├── AuthenticationFailed     401                no/invalid credentials or token
     │   ├── PermissionDenied         403                authenticated, not allowed
     │   ├── NotFound                 404                (also: exists but belongs to someone else)
+    │   ├── MethodNotAllowed         405
     │   └── Conflict                 409
     │       └── IdempotencyConflict  409                same key, different request
     └── ServerError                  500  soap:Server   ours or a dependency's fault
@@ -122,6 +123,11 @@ class PermissionDenied(ClientError):
 class NotFound(ClientError):
     http_status = 404
     title = "Not found"
+
+
+class MethodNotAllowed(ClientError):
+    http_status = 405
+    title = "Method not allowed"
 
 
 class Conflict(ClientError):

@@ -1,0 +1,22 @@
+"""``python -m bench`` (or ``make bench``): run every benchmark and print one JSON report."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bench import catair_parse, rest_intake
+
+
+def main() -> int:
+    results = {
+        "catair_parse": catair_parse.run(),
+        "rest_intake": rest_intake.run(),
+    }
+    json.dump(results, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
