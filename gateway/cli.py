@@ -18,6 +18,24 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the gateway (API, SOAP, review pages) with uvicorn")
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
+    worker = sub.add_parser("worker", help="run dispatch workers (agency endpoints from config)")
+    worker.add_argument("--threads", type=int, default=2, help="worker threads (default 2)")
+
+    sim = sub.add_parser("agency-sim", help="run the agency IWS simulator stand-alone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8090)
+    sim.add_argument("--gateway-url", help="where later dispositions are sent back")
+    sim.add_argument("--faults", default="", help="e.g. http_500_rate=0.1,timeout_rate=0.05")
+
+    dispatch = sub.add_parser("dispatch", help="operator view of the dispatch outbox")
+    dispatch_sub = dispatch.add_subparsers(dest="dispatch_command", required=True)
+    listing = dispatch_sub.add_parser("list", help="messages as JSON lines, newest change first")
+    listing.add_argument("--state", choices=["pending", "in_flight", "delivered", "dead"])
+    retry = dispatch_sub.add_parser("retry", help="re-drive dead letters")
+    target = retry.add_mutually_exclusive_group(required=True)
+    target.add_argument("message_id", nargs="?", help="message id of one dead letter")
+    target.add_argument("--all-dead", action="store_true", help="every dead letter")
+
     catair = sub.add_parser("catair", help="CATAIR OI/PG records <-> canonical JSON")
     catair_sub = catair.add_subparsers(dest="catair_command", required=True)
     p = catair_sub.add_parser("parse", help="CATAIR file -> canonical JSON on stdout")
@@ -49,6 +67,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gateway.server import migrate
 
         return migrate()
+    if args.command == "worker":
+        from gateway.server import worker
+
+        return worker(args.threads)
+    if args.command == "agency-sim":
+        from gateway.server import agency_sim
+
+        return agency_sim(args.host, args.port, args.gateway_url, args.faults)
+    if args.command == "dispatch":
+        from gateway import server
+
+        if args.dispatch_command == "list":
+            return server.dispatch_list(args.state)
+        return server.dispatch_retry(args.message_id, args.all_dead)
     if args.command == "token":
         from gateway.auth.cli import token_command
 

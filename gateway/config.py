@@ -36,6 +36,23 @@ class Settings:
     # Where the canonical base URL for Location headers comes from when behind a proxy.
     public_base_url: str = ""
     log_level: str = "INFO"
+    # Agencies: an allow-list of agency codes to enable (comma-separated; empty = all plugins).
+    agencies_enabled: str = ""
+    # Production agency endpoints: a JSON file {"FDA": {"url": ..., "username": ...,
+    # "password_env": ...}, ...}. Empty = every agency goes to the built-in simulator.
+    agency_endpoints_file: Path | None = None
+    # The built-in agency simulator started by `serve`: "embedded" or "off".
+    agency_sim: str = "embedded"
+    agency_sim_port: int = 0  # 0 = any free loopback port
+    # Fault injection for the simulator, e.g. "http_500_rate=0.1,timeout_rate=0.05".
+    agency_sim_faults: str = ""
+    # Dispatch: worker threads inside `serve` (0 = none; run `pga-gateway worker` instead).
+    dispatch_workers: int = 2
+    dispatch_max_attempts: int = 8
+    dispatch_backoff_base_ms: int = 500
+    dispatch_backoff_max_ms: int = 300_000
+    dispatch_timeout_ms: int = 10_000
+    dispatch_poll_ms: int = 200
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -45,6 +62,11 @@ class Settings:
     @property
     def effective_identity_file(self) -> Path:
         return self.identity_file or self.var_dir / "identity.json"
+
+    @property
+    def enabled_agencies(self) -> list[str] | None:
+        codes = [c.strip().upper() for c in self.agencies_enabled.split(",") if c.strip()]
+        return codes or None
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -71,6 +93,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigurationError(f"{PREFIX}PORT: {settings.port} is not a TCP port")
     if settings.max_body_bytes < 1024:
         raise ConfigurationError(f"{PREFIX}MAX_BODY_BYTES: must be at least 1024")
+    if settings.agency_sim not in ("embedded", "off"):
+        raise ConfigurationError(f"{PREFIX}AGENCY_SIM: use 'embedded' or 'off'")
+    if settings.dispatch_max_attempts < 1 or settings.dispatch_timeout_ms < 100:
+        raise ConfigurationError(
+            f"{PREFIX}DISPATCH_MAX_ATTEMPTS must be >= 1 and {PREFIX}DISPATCH_TIMEOUT_MS >= 100"
+        )
     if settings.token_ttl_seconds < 30:
         raise ConfigurationError(f"{PREFIX}TOKEN_TTL_SECONDS: must be at least 30")
     return settings

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from agencies.registry import AgencyRegistry
 from gateway.auth.principal import Principal
 from gateway.db import repository
 from gateway.db.session import Database
@@ -50,8 +51,9 @@ def status_path(entry_number: str) -> str:
 
 
 class IntakeService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, registry: AgencyRegistry) -> None:
         self._db = database
+        self._registry = registry
 
     # -- validation -------------------------------------------------------------------------
 
@@ -63,9 +65,7 @@ class IntakeService:
                 "the filing must be a JSON object",
                 [Problem("expected a JSON object", location="")],
             )
-        filing, problems = filing_from_json(body)
-        if problems or filing is None:
-            raise ValidationFailed(_count(problems, "in the filing"), problems)
+        filing = self._validated(body, "in the filing")
         if not principal.can_see_filer(filing.filer_code):
             raise PermissionDenied(
                 f"this token files for {principal.filer_code}, not for {filing.filer_code}"
@@ -154,9 +154,7 @@ class IntakeService:
                 merged["pga_lines"] = [pga_line_to_json(p) for p in new.pga_lines]
                 new_lines.append(merged)
             document["lines"] = new_lines
-            filing, problems = filing_from_json(document)
-            if problems or filing is None:
-                raise ValidationFailed(_count(problems, "in the replaced entry"), problems)
+            filing = self._validated(document, "in the replaced entry")
             updated = repository.replace_pga_data(
                 session,
                 entry,
@@ -178,6 +176,15 @@ class IntakeService:
                     receipt.headers,
                 )
         return receipt
+
+    def _validated(self, document: dict[str, Any], where: str) -> Filing:
+        """Structure and PGA Message Set rules first, then every agency plugin's own rules."""
+        filing, problems = filing_from_json(document)
+        if filing is not None and not problems:
+            problems = self._registry.validate_filing(filing)
+        if problems or filing is None:
+            raise ValidationFailed(_count(problems, where), problems)
+        return filing
 
     def _replay(self, principal: Principal, key: str, fingerprint: str) -> Receipt | None:
         with self._db.read() as session:

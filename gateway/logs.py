@@ -7,7 +7,8 @@ import logging
 import sys
 from typing import Any
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+# Attributes every LogRecord has (not "extra" data), plus uvicorn's terminal colouring.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -8,13 +8,21 @@ lines, and of those only its own PGA lines; an administrator sees everything.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.db import repository
+from gateway.db.models import DeliveryAttemptRow, DispositionRow
 from gateway.db.session import Database
+from gateway.dispatch import outbox_view
+from gateway.dispositions import dispositions_for_entry
 from gateway.errors import NotFound
 from gateway.intake import status_path
+from gateway.pgams.codes import pga_status_codes
 from gateway.pgams.entry_number import normalize_entry_number
 
 
@@ -34,6 +42,8 @@ class EntryQueries:
             if entry is None:
                 raise NotFound(f"no entry {number}")
             view = _summary(entry)
+            outbox = repository.outbox_for_entry(session, entry)
+            attempts = _attempts_by_outbox(session, [row.id for row in outbox])
             document = entry.document
             view.update(
                 importer_of_record=entry.importer_of_record,
@@ -42,16 +52,14 @@ class EntryQueries:
                 transaction_id=str(entry.transaction_id),
                 lines=[_visible_line(line, principal) for line in document["lines"]],
                 dispatch=[
-                    {
-                        "agency_code": row.agency_code,
-                        "message_id": str(row.message_id),
-                        "entry_version": row.entry_version,
-                        "state": row.state,
-                        "attempts": row.attempts,
-                        "last_error": row.last_error,
-                    }
-                    for row in repository.outbox_for_entry(session, entry)
-                    if not _is_agency(principal) or row.agency_code == principal.agency_code
+                    outbox_view(row, attempts.get(row.id, []))
+                    for row in outbox
+                    if _may_see_agency(principal, row.agency_code)
+                ],
+                dispositions=[
+                    _disposition_view(row)
+                    for row in dispositions_for_entry(session, entry)
+                    if _may_see_agency(principal, row.agency_code)
                 ],
             )
             return view
@@ -88,6 +96,37 @@ class EntryQueries:
             if following < total
             else None,
         }
+
+
+def _may_see_agency(principal: Principal, agency_code: str) -> bool:
+    return not _is_agency(principal) or agency_code == principal.agency_code
+
+
+def _attempts_by_outbox(
+    session: Session, outbox_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[DeliveryAttemptRow]]:
+    found: dict[uuid.UUID, list[DeliveryAttemptRow]] = {}
+    if outbox_ids:
+        query = select(DeliveryAttemptRow).where(DeliveryAttemptRow.outbox_id.in_(outbox_ids))
+        for attempt in session.scalars(query):
+            found.setdefault(attempt.outbox_id, []).append(attempt)
+    return found
+
+
+def _disposition_view(row: DispositionRow) -> dict[str, Any]:
+    return {
+        "agency_code": row.agency_code,
+        "program_code": row.program_code,
+        "cbp_line_number": row.cbp_line_number,
+        "pga_line_number": row.pga_line_number,
+        "status_code": row.status_code,
+        "status_text": pga_status_codes().get(row.status_code, ""),
+        "reason_code": row.reason_code,
+        "action_time": row.action_time.isoformat(),
+        "received_at": row.received_at.isoformat(),
+        "source": row.source,
+        "remark": row.remark,
+    }
 
 
 def _is_filer(principal: Principal) -> bool:

@@ -1,17 +1,21 @@
 """The process-wide service objects, built once at start-up and handed to every edge.
 
-REST handlers, the SOAP edge and the CLI all reach the same ``Services``; nothing keeps
-state in module globals, so two apps (say, one per test database) can live in one process.
+REST handlers, the SOAP edge, workers and the CLI all reach the same ``Services``; nothing
+keeps state in module globals, so two apps (say, one per test database) can live in one
+process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agencies.registry import AgencyRegistry, load_registry
 from gateway.auth.identity import IdentityStore
 from gateway.auth.tokens import TokenIssuer, TokenVerifier, verifier_from_settings
 from gateway.config import Settings
 from gateway.db.session import Database
+from gateway.dispatch_admin import DispatchAdmin
+from gateway.dispositions import DispositionService
 from gateway.intake import IntakeService
 from gateway.queries import EntryQueries
 
@@ -23,16 +27,31 @@ class Services:
     identity: IdentityStore
     issuer: TokenIssuer
     verifier: TokenVerifier
+    registry: AgencyRegistry
     intake: IntakeService
     queries: EntryQueries
+    dispositions: DispositionService
+    dispatch_admin: DispatchAdmin
+
+    def agency_token(self, agency_code: str) -> str:
+        """A bearer token for an embedded agency client (the simulator's callbacks)."""
+        client_id, _ = self.identity.ensure_client("agency", agency_code)
+        client = self.identity.find_client(client_id)
+        assert client is not None  # ensure_client just created or found it
+        token: str = self.issuer.issue(client)["access_token"]
+        return token
 
     def close(self) -> None:
         self.database.dispose()
 
 
 def build_services(settings: Settings, *, migrate: bool = True) -> Services:
-    """Open the database (migrating it unless told not to) and load the identity file."""
+    """Open the database (migrating it unless told not to), load identity and agency plugins.
+
+    Plugins are loaded and checked here, so a broken plugin stops start-up with its name.
+    """
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    registry = load_registry(settings.enabled_agencies)
     database = Database(settings.effective_database_url)
     if migrate:
         database.migrate()
@@ -43,6 +62,9 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         identity=identity,
         issuer=TokenIssuer(identity, settings),
         verifier=verifier_from_settings(settings, identity),
-        intake=IntakeService(database),
+        registry=registry,
+        intake=IntakeService(database, registry),
         queries=EntryQueries(database),
+        dispositions=DispositionService(database),
+        dispatch_admin=DispatchAdmin(database),
     )

@@ -200,3 +200,55 @@ class EventRow(Base):
     actor: Mapped[str] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DeliveryAttemptRow(Base):
+    """One try at delivering an outbox message: when, by which worker, how it ended."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    outbox_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | dead | superseded
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DispositionRow(Base):
+    """An agency's status for one PGA line (append-only; the latest action time counts)."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (
+        Index(None, "entry_id", "agency_code"),
+        # The same answer sent twice (a retried callback) is stored once.
+        UniqueConstraint(
+            "entry_id",
+            "agency_code",
+            "cbp_line_number",
+            "pga_line_number",
+            "status_code",
+            "action_time",
+            name="uq_dispositions_identity",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    entry_version: Mapped[int] = mapped_column(Integer)
+    agency_code: Mapped[str] = mapped_column(String(3))
+    program_code: Mapped[str | None] = mapped_column(String(3))
+    cbp_line_number: Mapped[int] = mapped_column(Integer)
+    pga_line_number: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[str] = mapped_column(String(2))
+    reason_code: Mapped[str | None] = mapped_column(String(2))
+    action_time: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(32))  # ack | callback | review | soap
+    actor: Mapped[str] = mapped_column(String(255))
+    remark: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

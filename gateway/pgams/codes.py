@@ -74,3 +74,15 @@ def processing_type_requiring_description() -> str:
 
 def error_text(code: str) -> str:
     return str(code_tables()["error_dictionary"].get(code, ""))
+
+
+def pga_status_codes() -> dict[str, str]:
+    """Entry-level PGA status codes agencies may send, with their text (uncertain ones out)."""
+    table = code_tables()["pga_status"]["entry_level"]
+    return {code: row["text"] for code, row in table.items() if row.get("confidence") != "U"}
+
+
+def reason_code_status(reason_code: str) -> str | None:
+    """The status code a reason code belongs to (CBP pairs each reason with one status)."""
+    row = code_tables()["pga_status"]["reason_codes"].get(reason_code)
+    return row["status"] if row else None
