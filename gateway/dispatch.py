@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import random
+import socket
 import threading
 import uuid
 from collections.abc import Mapping
@@ -99,7 +101,8 @@ class Dispatcher:
         self._registry = registry
         self._transport = transport
         self._policy = policy
-        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
+        # host:pid:random, so operators (and tests) can tell which process did an attempt.
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._lease = dt.timedelta(seconds=lease_seconds)
         self._rng = random.Random(seed)
 

@@ -1,0 +1,164 @@
+"""The embedded runtime end to end: gateway API + agency simulator + dispatch workers, all
+over real HTTP and SOAP on loopback, on the run's real database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from gateway.app import create_app
+from gateway.background_server import BackgroundServer
+from gateway.config import Settings
+from gateway.db.models import DispositionRow, OutboxRow
+from gateway.errors import ConfigurationError
+from gateway.runtime import Embedded, embedded, parse_faults
+from gateway.services import Services, build_services
+from tests.support.filings import VALID_SAMPLES, sample_filing
+
+AGENCIES = {
+    "aphis-lacey-oak": {"APH"},
+    "fda-frozen-shrimp": {"FDA"},
+    "two-lines-disclaimer": {"FDA"},
+    "vehicle-epa-nhtsa": {"EPA", "NHT"},
+}
+
+
+@contextmanager
+def running_gateway(settings: Settings) -> Iterator[tuple[Services, httpx.Client, Embedded]]:
+    services = build_services(settings)
+    try:
+        with (
+            BackgroundServer(create_app(services)) as server,
+            embedded(services, server.url) as runtime,
+        ):
+            headers = {"Authorization": f"Bearer {_filer_token(services)}"}
+            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+                yield services, client, runtime
+    finally:
+        services.close()
+
+
+def _filer_token(services: Services) -> str:
+    client_id, _ = services.identity.ensure_client("filer", "ABC")
+    client = services.identity.find_client(client_id)
+    assert client is not None
+    token: str = services.issuer.issue(client)["access_token"]
+    return token
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _outbox_states(services: Services) -> dict[str, int]:
+    with services.database.read() as session:
+        rows = session.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))
+        return {state: count for state, count in rows}
+
+
+def _stats(runtime: Embedded) -> dict[str, Any]:
+    assert runtime.simulator_url
+    stats: dict[str, Any] = httpx.get(f"{runtime.simulator_url}/stats").json()["total"]
+    return stats
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        var_dir=tmp_path,
+        database_url=database_url,
+        dispatch_workers=2,
+        dispatch_poll_ms=20,
+        dispatch_backoff_base_ms=20,
+        dispatch_backoff_max_ms=300,
+    )
+
+
+def test_each_sample_reaches_each_agency_exactly_once(settings: Settings) -> None:
+    with running_gateway(settings) as (services, client, runtime):
+        numbers = {}
+        for serial, name in enumerate(VALID_SAMPLES, start=3000001):
+            filing = sample_filing(name, serial=serial)
+            assert client.post("/api/v1/entries", json=filing).status_code == 202
+            numbers[name] = filing["entry_number"]
+        total = sum(len(AGENCIES[name]) for name in VALID_SAMPLES)
+        _wait_for(lambda: _outbox_states(services) == {"delivered": total}, 30, "delivery")
+        for name, number in numbers.items():
+            entry = client.get(f"/api/v1/entries/{number}").json()
+            assert {row["agency_code"] for row in entry["dispatch"]} == AGENCIES[name]
+            assert all(
+                row["state"] == "delivered"
+                and [h["outcome"] for h in row["history"]] == ["delivered"]
+                for row in entry["dispatch"]
+            )
+        # Later answers come back through the inbound REST interface (source "callback").
+        _wait_for(lambda: _dispositions(services, "callback") >= 1, 30, "callback dispositions")
+        vehicle = client.get(f"/api/v1/entries/{numbers['vehicle-epa-nhtsa']}").json()
+        assert {(d["agency_code"], d["status_code"]) for d in vehicle["dispositions"]} >= {
+            ("EPA", "01"),
+            ("NHT", "07"),
+        }
+        stats = _stats(runtime)
+        assert stats["processed"] == total
+        assert stats["processed_twice"] == 0
+
+
+def _dispositions(services: Services, source: str) -> int:
+    with services.database.read() as session:
+        query = select(func.count()).select_from(DispositionRow)
+        count: int = session.scalar(query.where(DispositionRow.source == source)) or 0
+        return count
+
+
+@pytest.mark.slow
+def test_500_entries_all_delivered_despite_30_percent_faults(settings: Settings) -> None:
+    faulty = replace(
+        settings,
+        dispatch_workers=4,
+        dispatch_timeout_ms=400,
+        dispatch_max_attempts=40,
+        agency_sim_faults=(
+            "http_500_rate=0.1,soap_fault_rate=0.05,malformed_rate=0.05,"
+            "timeout_rate=0.1,timeout_seconds=1.0,seed=42"
+        ),
+    )
+    with running_gateway(faulty) as (services, client, runtime):
+        expected = 0
+        for i in range(500):
+            name = VALID_SAMPLES[i % len(VALID_SAMPLES)]
+            filing = sample_filing(name, serial=4000000 + i)
+            assert client.post("/api/v1/entries", json=filing).status_code == 202
+            expected += len(AGENCIES[name])
+        _wait_for(lambda: _outbox_states(services) == {"delivered": expected}, 300, "all delivered")
+        stats = _stats(runtime)
+        assert stats["processed"] == expected  # every message processed exactly once...
+        assert stats["processed_twice"] == 0
+        assert stats["faults_injected"] > 0.2 * expected  # ...although ~30% of calls failed
+        assert stats["duplicates_received"] > 0  # timeouts made us resend processed messages
+        with services.database.read() as session:
+            retried = session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.attempts > 1)
+            )
+        assert retried and retried > 0.1 * expected  # retries visible per message
+
+
+def test_fault_spec_is_checked() -> None:
+    assert parse_faults("http_500_rate=0.5,seed=3").http_500_rate == 0.5
+    with pytest.raises(ConfigurationError, match="colour"):
+        parse_faults("colour=red")
+    with pytest.raises(ConfigurationError, match="not a number"):
+        parse_faults("timeout_rate=lots")
+    with pytest.raises(ConfigurationError):
+        parse_faults("http_500_rate=2")
