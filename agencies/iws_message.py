@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import gateway
 from agencies.contract import AgencyLine
 from gateway.pgams import assemble
 from gateway.pgams.catair import render_records
 from gateway.pgams.jsonvalues import value_to_json
 from gateway.pgams.model import FieldValue, Filing
+from gateway.resources import resource_dir
 
 __all__ = [
     "NAMESPACE",
@@ -34,7 +33,7 @@ __all__ = [
 ]
 
 NAMESPACE = "urn:pga-gateway:agency-iws:v1"
-WSDL_DIR = Path(gateway.__file__).resolve().parent.parent / "wsdl"
+WSDL_DIR = resource_dir("wsdl")
 WSDL_PATH = WSDL_DIR / "agency-iws.wsdl"
 XSD_PATH = WSDL_DIR / "agency-iws.xsd"
 

@@ -3,8 +3,6 @@ endpoint, health checks, and the middleware every request passes through."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
@@ -18,13 +16,12 @@ from gateway.api import error_handlers, health, oauth
 from gateway.api.context import SERVICES_SCOPE_KEY
 from gateway.api.json_body import AllErrorsJSONBodyValidator
 from gateway.middleware import BodyLimitMiddleware, CorrelationMiddleware, ServicesMiddleware
+from gateway.resources import resource_dir
 from gateway.services import Services
-
-SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
 
 
 def create_app(services: Services) -> ASGIApp:
-    app = AsyncApp(__name__, specification_dir=SPEC_DIR)
+    app = AsyncApp(__name__, specification_dir=resource_dir("openapi"))
     app.add_api(
         "gateway.yaml",
         strict_validation=True,
