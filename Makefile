@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test test-sqlite test-postgres lint typecheck bench clean postgres-package
+.PHONY: serve test test-sqlite test-postgres lint typecheck bench clean postgres-package node-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ postgres-package:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql'; }
 
+# The npm package `soap` (node-soap) for the independent-client SOAP test, from the lock file;
+# node_modules is not committed. Skipped quietly when npm is absent (the test then skips too).
+NODE_TEST_DIR := tests/gateway/soap/node
+node-deps:
+	@if command -v npm >/dev/null 2>&1 && [ ! -d $(NODE_TEST_DIR)/node_modules ]; then \
+	  npm ci --prefix $(NODE_TEST_DIR) --no-audit --no-fund; fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check gateway agencies dis tests bench
 	$(BIN)/ruff format --check gateway agencies dis tests bench
@@ -29,10 +36,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) node-deps
 	PGA_TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:cacheprovider
 
-test-postgres: $(STAMP) postgres-package
+test-postgres: $(STAMP) postgres-package node-deps
 	PGA_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck test-sqlite test-postgres

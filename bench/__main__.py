@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import catair_parse, rest_intake
+from bench import catair_parse, rest_intake, soap_submit
 
 
 def main() -> int:
     results = {
         "catair_parse": catair_parse.run(),
         "rest_intake": rest_intake.run(),
+        "soap_submit": soap_submit.run(),
     }
     json.dump(results, sys.stdout, indent=2)
     print()

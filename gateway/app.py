@@ -18,6 +18,7 @@ from gateway.api.json_body import AllErrorsJSONBodyValidator
 from gateway.middleware import BodyLimitMiddleware, CorrelationMiddleware, ServicesMiddleware
 from gateway.resources import resource_dir
 from gateway.services import Services
+from gateway.soap.endpoint import soap_gateway
 
 
 def create_app(services: Services) -> ASGIApp:
@@ -31,6 +32,7 @@ def create_app(services: Services) -> ASGIApp:
     app.add_url_rule("/oauth/token", "oauth_token", oauth.token_endpoint, methods=["POST"])
     app.add_url_rule("/healthz", "healthz", health.healthz, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", health.readyz, methods=["GET"])
+    app.add_url_rule("/soap/gateway", "soap_gateway", soap_gateway, methods=["GET", "POST"])
 
     app.add_error_handler(errors.GatewayError, error_handlers.gateway_error)
     app.add_error_handler(ProblemException, error_handlers.connexion_problem)

@@ -13,7 +13,17 @@ instead. The file is JSON, mode 0600, and looks like::
 Several processes may share one file (``serve`` plus ``pga-gateway token`` run by an operator),
 so every change is read-modify-write under an exclusive ``flock`` on ``<file>.lock`` and lands
 with write-temp + fsync + rename: readers never see half a file and no writer loses another's
-client. Secrets are stored only as scrypt hashes.
+client. Secrets are stored as scrypt hashes for every check that gets the secret itself
+(OAuth2, WS-Security PasswordText).
+
+WS-Security PasswordDigest (``Base64(SHA-1(nonce + created + secret))``) cannot be checked
+against a one-way hash, so each client created or rotated also gets ``soap_secret``: the
+secret encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under ``soap_kek``, a key-encryption
+key kept in the same 0600 file. That keeps plain secrets out of the file (and out of any copy
+of the ``clients`` section alone); it does not protect against someone holding the whole file,
+who could equally mint tokens with the signing key. ``digest_secret`` is its only reader.
+Clients created before this existed have no ``soap_secret`` until their secret is rotated;
+they can use PasswordText or bearer tokens meanwhile.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
@@ -151,6 +162,7 @@ class IdentityStore:
                 secret = secrets_hash.new_secret()
                 data["clients"][client_id] = {
                     "secret_hash": secrets_hash.hash_secret(secret),
+                    "soap_secret": _seal(data, secret),
                     "scopes": [kind],
                     "filer_code": code if kind == FILER else None,
                     "agency_code": code if kind == AGENCY else None,
@@ -167,6 +179,7 @@ class IdentityStore:
                 raise ValidationFailed(f"no client {client_id!r}")
             secret = secrets_hash.new_secret()
             data["clients"][client_id]["secret_hash"] = secrets_hash.hash_secret(secret)
+            data["clients"][client_id]["soap_secret"] = _seal(data, secret)
         log.info("identity: rotated secret of client %s", client_id)
         return secret
 
@@ -181,6 +194,24 @@ class IdentityStore:
             raise AuthenticationFailed(_BAD_CLIENT)
         return _record(client_id, raw)
 
+    def digest_secret(self, client_id: str) -> str | None:
+        """The client's plain secret, for WS-Security PasswordDigest verification only.
+
+        None when the client is unknown or has no ``soap_secret`` (created before it existed,
+        or the file was edited by hand); callers answer that like a wrong password.
+        """
+        self._refresh_if_changed()
+        raw = self._data["clients"].get(client_id)
+        kek = self._data.get("soap_kek")
+        sealed = raw.get("soap_secret") if isinstance(raw, dict) else None
+        if not isinstance(sealed, str) or not isinstance(kek, str):
+            return None
+        try:
+            return Fernet(kek.encode("ascii")).decrypt(sealed.encode("ascii")).decode("utf-8")
+        except (InvalidToken, ValueError, UnicodeError):
+            log.warning("identity: soap_secret of client %s cannot be decrypted", client_id)
+            return None
+
     @contextlib.contextmanager
     def _modify(self) -> Iterator[dict[str, Any]]:
         # Lock, re-read the newest file (another process may have written), let the caller
@@ -194,6 +225,15 @@ class IdentityStore:
 
 
 # -- file helpers ------------------------------------------------------------------------
+
+
+def _seal(data: dict[str, Any], secret: str) -> str:
+    """``secret`` encrypted under the file's key-encryption key (created on first use)."""
+    kek = data.get("soap_kek")
+    if not isinstance(kek, str):
+        kek = Fernet.generate_key().decode("ascii")
+        data["soap_kek"] = kek
+    return Fernet(kek.encode("ascii")).encrypt(secret.encode("utf-8")).decode("ascii")
 
 
 def _new_identity() -> dict[str, Any]:
@@ -301,6 +341,8 @@ def _check_shape(path: Path, data: Any) -> None:
             raise bad(f"client {cid!r}: {exc}") from None
     if not isinstance(data.get("staff_users", []), list):
         raise bad("staff_users must be a list")
+    if not isinstance(data.get("soap_kek", ""), str):
+        raise bad("soap_kek must be a string")
 
 
 def _import_private_key(path: Path, data: Mapping[str, Any]) -> RSAKey:

@@ -252,3 +252,17 @@ class DispositionRow(Base):
     actor: Mapped[str] = mapped_column(String(255))
     remark: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class WsseNonceRow(Base):
+    """A WS-Security UsernameToken nonce already seen (SOAP edge replay protection).
+
+    Kept in the database, not in memory, so every API process behind a load balancer refuses
+    a nonce any of them has accepted; rows are deleted once their ``Created`` window is over.
+    """
+
+    __tablename__ = "wsse_nonces"
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
+    client_id: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
