@@ -53,11 +53,25 @@ class Settings:
     dispatch_backoff_max_ms: int = 300_000
     dispatch_timeout_ms: int = 10_000
     dispatch_poll_ms: int = 200
+    # Object store for DIS documents (pga_dis.storage). Empty URL = file://{var_dir}/objects;
+    # production: s3://bucket/prefix. Credentials come from boto3's normal chain
+    # (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance role), never from here.
+    storage_url: str = ""
+    storage_endpoint_url: str = ""  # e.g. http://minio:9000; empty = AWS S3
+    storage_region: str = "us-east-1"
+    storage_path_style: int = 1  # 1 = path-style addressing (MinIO/Ceph), 0 = virtual-hosted
+    storage_sse: str = ""  # "", "AES256" or "aws:kms"
+    storage_kms_key_id: str = ""  # with storage_sse="aws:kms"; empty = the bucket's default key
+    storage_multipart_threshold_bytes: int = 8 * 1024 * 1024  # also the part size (min 5 MiB)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.var_dir / 'gateway.db').resolve()}"
+
+    @property
+    def effective_storage_url(self) -> str:
+        return self.storage_url or f"file://{(self.var_dir / 'objects').resolve()}"
 
     @property
     def effective_identity_file(self) -> Path:
