@@ -223,6 +223,9 @@ def store(
             entry_id=entry.id,
             payload={"agency_code": agency_code, "source": source, "recorded": recorded},
         )
+        from gateway.status import refresh_entry_status  # here: gateway.status imports us
+
+        refresh_entry_status(session, entry)
     return StoreResult(recorded, duplicates)
 
 

@@ -2,21 +2,29 @@
 
 A filer sees only its own entries (another filer's entry is "not found", never "forbidden",
 so entry numbers cannot be probed); an agency sees entries carrying at least one of its PGA
-lines, and of those only its own PGA lines; an administrator sees everything.
+lines, and of those only its own PGA lines; an administrator sees everything. These rules live
+here only (``visible_entry``, ``may_see_agency``); ``gateway.status`` uses them too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
+from gateway.coordination import (
+    Coordination,
+    coordinate,
+    current_lines,
+    dispositions_from_rows,
+)
 from gateway.db import repository
-from gateway.db.models import DeliveryAttemptRow, DispositionRow
+from gateway.db.models import DeliveryAttemptRow, DispositionRow, EntryRow
 from gateway.db.session import Database
 from gateway.dispatch import outbox_view
 from gateway.dispositions import dispositions_for_entry
@@ -33,19 +41,15 @@ class EntryQueries:
     def get(self, entry_number: str, principal: Principal) -> dict[str, Any]:
         number = normalize_entry_number(entry_number)
         with self._db.read() as session:
-            entry = repository.get_entry(
-                session,
-                number,
-                filer_code=principal.filer_code if _is_filer(principal) else None,
-                agency_code=principal.agency_code if _is_agency(principal) else None,
-            )
-            if entry is None:
-                raise NotFound(f"no entry {number}")
+            entry = visible_entry(session, number, principal)
             view = _summary(entry)
             outbox = repository.outbox_for_entry(session, entry)
             attempts = _attempts_by_outbox(session, [row.id for row in outbox])
             document = entry.document
+            dispositions = dispositions_for_entry(session, entry)
+            coordinated = coordinate_for(entry, dispositions, principal)
             view.update(
+                status=coordinated.status,
                 importer_of_record=entry.importer_of_record,
                 mode_of_transport=entry.mode_of_transport,
                 estimated_arrival=_iso(entry.estimated_arrival),
@@ -54,13 +58,14 @@ class EntryQueries:
                 dispatch=[
                     outbox_view(row, attempts.get(row.id, []))
                     for row in outbox
-                    if _may_see_agency(principal, row.agency_code)
+                    if may_see_agency(principal, row.agency_code)
                 ],
                 dispositions=[
                     _disposition_view(row)
-                    for row in dispositions_for_entry(session, entry)
-                    if _may_see_agency(principal, row.agency_code)
+                    for row in dispositions
+                    if may_see_agency(principal, row.agency_code)
                 ],
+                coordinated=coordinated.as_dict(),
             )
             return view
 
@@ -77,8 +82,8 @@ class EntryQueries:
         with self._db.read() as session:
             rows, total = repository.list_entries(
                 session,
-                filer_code=principal.filer_code if _is_filer(principal) else None,
-                agency_code=principal.agency_code if _is_agency(principal) else None,
+                filer_code=principal.filer_code if is_filer(principal) else None,
+                agency_code=principal.agency_code if is_agency(principal) else None,
                 status=status,
                 created_from=created_from,
                 created_to=created_to,
@@ -98,8 +103,42 @@ class EntryQueries:
         }
 
 
-def _may_see_agency(principal: Principal, agency_code: str) -> bool:
-    return not _is_agency(principal) or agency_code == principal.agency_code
+def visible_entry(session: Session, entry_number: str, principal: Principal) -> EntryRow:
+    """The entry if this principal may see it (see the module docstring), else ``NotFound``.
+
+    ``entry_number`` must be normalized already.
+    """
+    entry = repository.get_entry(
+        session,
+        entry_number,
+        filer_code=principal.filer_code if is_filer(principal) else None,
+        agency_code=principal.agency_code if is_agency(principal) else None,
+    )
+    if entry is None:
+        raise NotFound(f"no entry {entry_number}")
+    return entry
+
+
+def may_see_agency(principal: Principal, agency_code: str) -> bool:
+    """Whether the principal may see this agency's lines, dispositions and dispatch rows."""
+    return not is_agency(principal) or agency_code == principal.agency_code
+
+
+def coordinate_for(
+    entry: EntryRow, dispositions: Iterable[DispositionRow], principal: Principal | None = None
+) -> Coordination:
+    """The entry's coordinated status as this principal may see it.
+
+    An agency sees the roll-up over its own lines and dispositions only (another agency's
+    hold is not its business); filers, administrators and ``None`` (the gateway itself) see
+    the whole entry.
+    """
+    lines = current_lines(entry.pga_lines)
+    answers = dispositions_from_rows(dispositions)
+    if principal is not None and is_agency(principal):
+        lines = [line for line in lines if line.agency_code == principal.agency_code]
+        answers = [a for a in answers if a.agency_code == principal.agency_code]
+    return coordinate(lines, answers)
 
 
 def _attempts_by_outbox(
@@ -129,16 +168,16 @@ def _disposition_view(row: DispositionRow) -> dict[str, Any]:
     }
 
 
-def _is_filer(principal: Principal) -> bool:
+def is_filer(principal: Principal) -> bool:
     return not principal.is_admin and principal.agency_code is None
 
 
-def _is_agency(principal: Principal) -> bool:
+def is_agency(principal: Principal) -> bool:
     return not principal.is_admin and principal.agency_code is not None
 
 
 def _visible_line(line: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    if not _is_agency(principal):
+    if not is_agency(principal):
         return line
     shown = dict(line)
     shown["pga_lines"] = [

@@ -18,6 +18,7 @@ from gateway.dispatch_admin import DispatchAdmin
 from gateway.dispositions import DispositionService
 from gateway.intake import IntakeService
 from gateway.queries import EntryQueries
+from gateway.status import StatusService
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Services:
     queries: EntryQueries
     dispositions: DispositionService
     dispatch_admin: DispatchAdmin
+    status: StatusService
 
     def agency_token(self, agency_code: str) -> str:
         """A bearer token for an embedded agency client (the simulator's callbacks)."""
@@ -67,4 +69,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         queries=EntryQueries(database),
         dispositions=DispositionService(database),
         dispatch_admin=DispatchAdmin(database),
+        status=StatusService(database),
     )
