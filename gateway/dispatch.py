@@ -317,15 +317,20 @@ class WorkerPool:
             self._threads.append(thread)
 
     def loop(self) -> None:
-        dispatcher = self._make()
-        while not self._stop.is_set():
-            try:
-                busy = dispatcher.run_once()
-            except GatewayError as exc:  # e.g. database briefly unavailable
-                log.warning("dispatch loop: %s", exc.detail)
-                busy = 0
-            if not busy:
-                self._stop.wait(self._poll)
+        runner = self._make()
+        try:
+            while not self._stop.is_set():
+                try:
+                    busy = runner.run_once()
+                except GatewayError as exc:  # e.g. database briefly unavailable
+                    log.warning("dispatch loop: %s", exc.detail)
+                    busy = 0
+                if not busy:
+                    self._stop.wait(self._poll)
+        finally:
+            close = getattr(runner, "close", None)
+            if close is not None:
+                close()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()

@@ -24,6 +24,7 @@ from gateway.db import repository
 from gateway.db.models import DispositionRow, EntryRow
 from gateway.db.session import Database
 from gateway.errors import NotFound, PermissionDenied, Problem, ValidationFailed
+from gateway.notify import notify_changes
 from gateway.pgams.codes import pga_status_codes, reason_code_status
 from gateway.pgams.entry_number import normalize_entry_number
 
@@ -188,6 +189,9 @@ def store(
         raise ValidationFailed(
             f"{len(problems)} disposition(s) name lines this agency does not own", problems
         )
+    from gateway.status import refresh_entry_status  # here: gateway.status imports us
+
+    before = refresh_entry_status(session, entry)
     recorded = duplicates = 0
     for item in items:
         line = current[(item.cbp_line_number, item.pga_line_number, agency_code)]
@@ -223,9 +227,8 @@ def store(
             entry_id=entry.id,
             payload={"agency_code": agency_code, "source": source, "recorded": recorded},
         )
-        from gateway.status import refresh_entry_status  # here: gateway.status imports us
-
-        refresh_entry_status(session, entry)
+        after = refresh_entry_status(session, entry)
+        notify_changes(session, entry, before, after, source=source)
     return StoreResult(recorded, duplicates)
 
 

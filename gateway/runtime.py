@@ -14,6 +14,7 @@ from gateway.agency_endpoints import ZeepAgencyTransport, configured_endpoints
 from gateway.background_server import BackgroundServer
 from gateway.dispatch import Dispatcher, RetryPolicy, WorkerPool
 from gateway.errors import ConfigurationError
+from gateway.notify import WebhookSender
 from gateway.services import Services
 
 log = logging.getLogger("gateway.runtime")
@@ -48,16 +49,33 @@ def retry_policy(services: Services) -> RetryPolicy:
     )
 
 
+class Loops:
+    """One worker thread's jobs: agency dispatch, then filer webhooks."""
+
+    def __init__(self, dispatcher: Dispatcher, sender: WebhookSender) -> None:
+        self.dispatcher, self.sender = dispatcher, sender
+
+    def run_once(self) -> int:
+        return self.dispatcher.run_once() + self.sender.run_once()
+
+    def close(self) -> None:
+        self.sender.close()
+
+
 def worker_pool(services: Services, simulator_url: str | None, threads: int) -> WorkerPool:
     endpoints = configured_endpoints(services.settings, services.registry.codes(), simulator_url)
     transport = ZeepAgencyTransport(endpoints)
     policy = retry_policy(services)
+    timeout = services.settings.dispatch_timeout_ms / 1000
     # The lease outlives the longest possible call, so a live worker never loses its row.
-    lease = 3 * services.settings.dispatch_timeout_ms / 1000 + 30
+    lease = 3 * timeout + 30
 
-    def make() -> Dispatcher:
-        return Dispatcher(
-            services.database, services.registry, transport, policy, lease_seconds=lease
+    def make() -> Loops:
+        return Loops(
+            Dispatcher(
+                services.database, services.registry, transport, policy, lease_seconds=lease
+            ),
+            WebhookSender(services.database, policy, timeout=timeout, lease_seconds=lease),
         )
 
     return WorkerPool(make, threads, services.settings.dispatch_poll_ms / 1000)

@@ -19,6 +19,7 @@ from gateway.dispositions import DispositionService
 from gateway.intake import IntakeService
 from gateway.queries import EntryQueries
 from gateway.status import StatusService
+from gateway.subscriptions import SubscriptionService
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     dispositions: DispositionService
     dispatch_admin: DispatchAdmin
     status: StatusService
+    subscriptions: SubscriptionService
 
     def agency_token(self, agency_code: str) -> str:
         """A bearer token for an embedded agency client (the simulator's callbacks)."""
@@ -70,4 +72,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         dispositions=DispositionService(database),
         dispatch_admin=DispatchAdmin(database),
         status=StatusService(database),
+        subscriptions=SubscriptionService(database),
     )

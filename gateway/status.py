@@ -32,7 +32,7 @@ from gateway.queries import coordinate_for, is_agency, may_see_agency, visible_e
 ENTRY_EVENT_KINDS = frozenset({"entry.accepted", "entry.pga_replaced"})
 
 
-def refresh_entry_status(session: Session, entry: EntryRow) -> str:
+def refresh_entry_status(session: Session, entry: EntryRow) -> Coordination:
     """Set ``entry.status`` to the entry's coordinated status (in the caller's transaction).
 
     The entry row is locked first (``FOR NO KEY UPDATE`` on PostgreSQL: it does not conflict
@@ -51,7 +51,7 @@ def refresh_entry_status(session: Session, entry: EntryRow) -> str:
     if entry.status != coordinated.status:
         entry.status = coordinated.status
         session.flush()
-    return coordinated.status
+    return coordinated
 
 
 class StatusService:

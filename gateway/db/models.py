@@ -157,6 +157,8 @@ class OutboxRow(Base):
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     agency_code: Mapped[str] = mapped_column(String(3))
     kind: Mapped[str] = mapped_column(String(32))
+    # kind "document_notice": the documents row announced (migration 0004); else None.
+    document_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     message_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
     entry_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="pending")
@@ -266,3 +268,121 @@ class WsseNonceRow(Base):
     nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex
     client_id: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SubscriptionRow(Base):
+    """A filer's webhook: where to POST its notifications and the secret that signs them."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    filer_code: Mapped[str] = mapped_column(String(3), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))  # HMAC key; never logged
+    kinds: Mapped[list[str]] = mapped_column(JSONDocument)
+    state: Mapped[str] = mapped_column(String(16))  # active | suspended
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    deliveries: Mapped[list[WebhookDeliveryRow]] = relationship(
+        back_populates="subscription", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class NotificationRow(Base):
+    """One status change a filer is told about; the integer id is the event feed's cursor."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "filer_code", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filer_code: Mapped[str] = mapped_column(String(3))
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    entry_number: Mapped[str] = mapped_column(String(11))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDeliveryRow(Base):
+    """One notification owed to one subscription (durable; delivered in order per entry)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "notification_id"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE")
+    )
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    state: Mapped[str] = mapped_column(String(16))  # pending | in_flight | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    subscription: Mapped[SubscriptionRow] = relationship(back_populates="deliveries")
+
+
+class DocumentRow(Base):
+    """One version of one DIS document image (metadata; the bytes are in the object store).
+
+    ``document_id`` is the sender's id (unique per filer, the idempotency key); a REPLACE adds
+    a version and marks the older one ``superseded``; a DELETE sets ``withdrawn_at`` on every
+    version (hidden from agencies, kept for audit). A row is written only after its object is
+    stored completely (``object_key``), so no row ever lacks its object.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("filer_code", "document_id", "version"),
+        Index(None, "entry_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    filer_code: Mapped[str] = mapped_column(String(3))
+    document_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    entry_number: Mapped[str] = mapped_column(String(11))
+    label: Mapped[str] = mapped_column(String(100))
+    agencies: Mapped[list[str]] = mapped_column(JSONDocument)
+    cbp_line_numbers: Mapped[list[int]] = mapped_column(JSONDocument)
+    pga_line_refs: Mapped[list[dict[str, int]]] = mapped_column(JSONDocument)
+    description: Mapped[str | None] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(100))
+    media_type: Mapped[str] = mapped_column(String(128))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    object_key: Mapped[str] = mapped_column(String(255), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # rest | soap
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DocumentReviewRow(Base):
+    """An agency's review of one document version: ACCEPTED or REJECTED (with CBP reason)."""
+
+    __tablename__ = "document_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    document_row_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    agency_code: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    reject_reason: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(255))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
