@@ -501,12 +501,12 @@ def current_lines(rows: Iterable[PGALineLike]) -> list[LineInput]:
     rows = list(rows)
     content: dict[int, dict[LineKey, str]] = {}
     for row in rows:
-        content.setdefault(row.entry_version, {})[_row_key(row)] = _fingerprint(row)
+        content.setdefault(row.entry_version, {})[line_key(row)] = line_fingerprint(row)
     found = []
     for row in rows:
         if row.superseded:
             continue
-        key, mine = _row_key(row), _fingerprint(row)
+        key, mine = line_key(row), line_fingerprint(row)
         changed = row.entry_version
         while content.get(changed - 1, {}).get(key) == mine:
             changed -= 1
@@ -541,11 +541,12 @@ def dispositions_from_rows(rows: Iterable[DispositionLike]) -> list[DispositionI
     ]
 
 
-def _row_key(row: PGALineLike) -> LineKey:
+def line_key(row: PGALineLike) -> LineKey:
     return LineKey(row.agency_code, row.cbp_line_number, row.pga_line_number)
 
 
-def _fingerprint(row: PGALineLike) -> str:
+def line_fingerprint(row: PGALineLike) -> str:
+    """A line's content (what an amendment changes), comparable across versions."""
     return json.dumps(
         [row.program_code, row.processing_code, row.disclaimer, row.header, row.records],
         sort_keys=True,

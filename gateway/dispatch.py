@@ -30,14 +30,17 @@ from typing import Any, Protocol
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from agencies.contract import AgencyLine
+from agencies.iws_message import build_document_notice
 from agencies.registry import AgencyRegistry
-from gateway.db.models import DeliveryAttemptRow, EntryRow, OutboxRow
+from gateway.corrections import DELETE, changes_in_version
+from gateway.db.models import DeliveryAttemptRow, DocumentRow, EntryRow, OutboxRow
 from gateway.db.repository import record_event
 from gateway.db.session import Database
 from gateway.db.types import utcnow
 from gateway.dispositions import DispositionItem, store
-from gateway.errors import ClientError, GatewayError, ValidationFailed
-from gateway.pgams.jsonmap import filing_from_json
+from gateway.errors import ClientError, GatewayError, ServerError, ValidationFailed
+from gateway.pgams.jsonmap import filing_from_json, pga_line_from_json
 
 log = logging.getLogger("gateway.dispatch")
 
@@ -50,6 +53,10 @@ class AgencyTransport(Protocol):
     a plain dict (``ReturnCode``, ``Duplicate``, ``Dispositions``...)."""
 
     def submit_pga_data(
+        self, agency_code: str, message: Mapping[str, Any]
+    ) -> Mapping[str, Any]: ...
+
+    def submit_document_notice(
         self, agency_code: str, message: Mapping[str, Any]
     ) -> Mapping[str, Any]: ...
 
@@ -74,6 +81,8 @@ class Claim:
     message_id: uuid.UUID
     entry_version: int
     attempt: int
+    kind: str = "pga_data"
+    document_id: uuid.UUID | None = None  # kind "document_notice": the documents row
 
 
 @dataclass
@@ -119,6 +128,7 @@ class Dispatcher:
             older.entry_id == OutboxRow.entry_id,
             older.agency_code == OutboxRow.agency_code,
             older.entry_version < OutboxRow.entry_version,
+            older.kind == OutboxRow.kind,
             older.state.in_(ACTIVE_STATES),
         )
         query = (
@@ -144,6 +154,8 @@ class Dispatcher:
                         row.message_id,
                         row.entry_version,
                         row.attempts,
+                        row.kind,
+                        row.document_id,
                     )
                 )
         return claims
@@ -166,6 +178,8 @@ class Dispatcher:
         self._finish(claim, outcome, started)
 
     def _attempt(self, claim: Claim) -> Outcome:
+        if claim.kind == "document_notice":
+            return self._attempt_document_notice(claim)
         with self._db.read() as session:
             entry = session.get(EntryRow, claim.entry_id)
             if entry is None:
@@ -173,6 +187,13 @@ class Dispatcher:
             if entry.version > claim.entry_version:
                 return Outcome("delivered", "superseded", f"superseded by version {entry.version}")
             document, transaction_id = entry.document, entry.transaction_id
+            correction = None
+            if claim.entry_version > 1:
+                changes = changes_in_version(entry.pga_lines, claim.entry_version)
+                correction = changes.get(claim.agency_code)
+                if correction is None:
+                    return Outcome("delivered", "superseded", "no change for this agency")
+                removed = [_deleted_line_json(row) for row in correction.removed]
         plugin = self._registry.get(claim.agency_code)
         if plugin is None:
             return Outcome("dead", "dead", f"no enabled agency plugin for {claim.agency_code}")
@@ -180,6 +201,14 @@ class Dispatcher:
         if filing is None or problems:
             return Outcome("dead", "dead", "stored filing no longer validates")
         lines = self._registry.agency_lines(filing, claim.agency_code)
+        if correction is not None:
+            # A correction carries only what changed: new or amended lines, and deleted ones
+            # (their last content, correction indicator D).
+            changed = {(key.cbp_line_number, key.pga_line_number) for key in correction.changed}
+            lines = [
+                ln for ln in lines if (ln.cbp_line_number, ln.pga_line.pga_line_number) in changed
+            ]
+            lines += [_deleted_line(filing, data) for data in removed]
         message = plugin.to_agency_message(
             filing,
             lines,
@@ -194,6 +223,35 @@ class Dispatcher:
         except GatewayError as exc:
             return self._retry_or_dead(claim, exc.detail)
         return Outcome("delivered", "delivered", answer=answer)
+
+    def _attempt_document_notice(self, claim: Claim) -> Outcome:
+        """Announce a stored DIS document to one agency (agency IWS SubmitDocumentNotice)."""
+        with self._db.read() as session:
+            doc = session.get(DocumentRow, claim.document_id) if claim.document_id else None
+            if doc is None:
+                return Outcome("dead", "dead", "the document no longer exists")
+            if doc.withdrawn_at is not None:
+                return Outcome("delivered", "superseded", "the document was withdrawn")
+            message = build_document_notice(
+                message_id=str(claim.message_id),
+                correlation_id=str(doc.id),
+                agency_code=claim.agency_code,
+                entry_number=doc.entry_number,
+                document_id=str(doc.id),
+                label_code=doc.label,
+                file_name=doc.file_name,
+                media_type=doc.media_type,
+                size_bytes=doc.size_bytes,
+                sha256=doc.sha256,
+                cbp_line_numbers=list(doc.cbp_line_numbers),
+            )
+        try:
+            answer = self._transport.submit_document_notice(claim.agency_code, message)
+        except ClientError as exc:
+            return Outcome("dead", "dead", f"refused by {claim.agency_code}: {exc.detail}")
+        except GatewayError as exc:
+            return self._retry_or_dead(claim, exc.detail)
+        return Outcome("delivered", "delivered", answer={**answer, "Dispositions": []})
 
     def _retry_or_dead(self, claim: Claim, error: str) -> Outcome:
         if claim.attempt >= self._policy.max_attempts:
@@ -298,6 +356,35 @@ class Dispatcher:
                     "problems": [p.to_dict() for p in exc.problems],
                 },
             )
+
+
+def _deleted_line_json(row: Any) -> dict[str, Any]:
+    return {
+        "cbp_line_number": row.cbp_line_number,
+        "pga": {
+            "pga_line_number": row.pga_line_number,
+            "agency_code": row.agency_code,
+            "program_code": row.program_code,
+            "processing_code": row.processing_code,
+            "correction_indicator": DELETE,
+            "header": row.header,
+            "records": row.records,
+        },
+    }
+
+
+def _deleted_line(filing: Any, data: dict[str, Any]) -> AgencyLine:
+    pga, problems = pga_line_from_json(data["pga"])
+    if pga is None or problems:
+        raise ServerError("a stored PGA line no longer decodes")
+    tariff = next((t for t in filing.lines if t.line_number == data["cbp_line_number"]), None)
+    return AgencyLine(
+        cbp_line_number=data["cbp_line_number"],
+        pga_line=pga,
+        description=tariff.description if tariff else "",
+        hts_number=tariff.hts_number if tariff else None,
+        country_of_origin=tariff.country_of_origin if tariff else None,
+    )
 
 
 class WorkerPool:

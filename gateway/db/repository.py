@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, selectinload
 
+from gateway.corrections import changes_in_version
 from gateway.db.errors import translate, unique_violation
 from gateway.db.idempotency import find_idempotent, save_idempotent
 from gateway.db.models import (
@@ -207,7 +208,10 @@ def replace_pga_data(
     locked.document = document
     locked.updated_at = now
     _add_lines(session, locked, lines, pga_line_json, version=version, now=now)
-    agencies = Filing("", "", "", "", "", lines=lines).agencies()
+    # Only agencies whose lines this version changed (or removed) hear about it again.
+    changes = changes_in_version(locked.pga_lines, version)
+    agencies = [a for a in Filing("", "", "", "", "", lines=lines).agencies() if a in changes]
+    agencies += sorted(a for a in changes if a not in agencies)
     _add_outbox(locked, agencies, version=version, now=now)
     event = _event(locked, "entry.pga_replaced", actor or f"filer:{locked.filer_code}", now)
     event.payload = {

@@ -203,7 +203,7 @@ def test_an_outdated_version_is_not_sent_and_versions_go_in_order(
 ) -> None:
     filing = sample_filing("aphis-lacey-oak")
     intake.submit(filing, FILER, None)
-    intake.replace_pga(filing["entry_number"], sample_text("aphis-lacey-oak"), FILER, None)
+    intake.replace_pga(filing["entry_number"], _amended_lacey(), FILER, None)
     agency = ScriptedAgency()
     _drain(_dispatcher(database, registry, agency))
     rows = sorted(_outbox(database), key=lambda r: r.entry_version)
@@ -220,8 +220,15 @@ def test_a_newer_version_waits_while_the_older_one_is_pending(
     slow = RetryPolicy(max_attempts=5, base_seconds=60, cap_seconds=60)
     down = AgencyUnavailable("APH", "down")
     _dispatcher(database, registry, ScriptedAgency(down), policy=slow).run_once()
-    intake.replace_pga(filing["entry_number"], sample_text("aphis-lacey-oak"), FILER, None)
+    intake.replace_pga(filing["entry_number"], _amended_lacey(), FILER, None)
     assert _dispatcher(database, registry, ScriptedAgency()).claim() == []
+
+
+def _amended_lacey() -> str:
+    """The Lacey sample with another quantity: a real change, so APHIS is sent version 2."""
+    text = sample_text("aphis-lacey-oak")
+    assert "000000250000" in text
+    return text.replace("000000250000", "000000260000")
 
 
 @given(attempt=st.integers(1, 40), base=st.floats(0.001, 10), cap=st.floats(0.01, 600))

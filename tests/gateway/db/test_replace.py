@@ -63,11 +63,13 @@ def test_replace_pga_data_versions_and_supersedes(database: Database) -> None:
         (3, "NEW LINE", None),
     ]
     new_outbox = [(o.entry_version, o.agency_code, o.state) for o in entry.outbox]
+    # Version 2 goes only to agencies whose lines changed: APH (its lines were removed: a
+    # deletion) and EPA (new); FDA's line is unchanged, so FDA is not sent it again.
     assert sorted(new_outbox) == [
         (1, "APH", "pending"),
         (1, "FDA", "pending"),
+        (2, "APH", "pending"),
         (2, "EPA", "pending"),
-        (2, "FDA", "pending"),
     ]
     assert len({o.message_id for o in entry.outbox}) == 4
     assert [e.kind for e in events] == ["entry.accepted", "entry.pga_replaced"]
