@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from gateway.auth.principal import Principal
 from gateway.db import repository
 from gateway.db.models import DispositionRow, EntryRow
+from gateway.db.repository import STATUS_CANCELLED
 from gateway.db.session import Database
-from gateway.errors import NotFound, PermissionDenied, Problem, ValidationFailed
+from gateway.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from gateway.notify import notify_changes
 from gateway.pgams.codes import pga_status_codes, reason_code_status
 from gateway.pgams.entry_number import normalize_entry_number
@@ -167,6 +168,8 @@ def store(
     message_id: uuid.UUID | None = None,
 ) -> StoreResult:
     """Check every item against the entry's current PGA lines, then store them all or none."""
+    if entry.status == STATUS_CANCELLED:
+        raise Conflict(f"entry {entry.entry_number} was cancelled; it takes no dispositions")
     current = {
         (p.cbp_line_number, p.pga_line_number, p.agency_code): p
         for p in entry.pga_lines

@@ -25,6 +25,7 @@ from gateway.errors import (
     Problem,
     ValidationFailed,
 )
+from gateway.notify import emit
 from gateway.pgams.catair import parse_catair
 from gateway.pgams.entry_number import normalize_entry_number
 from gateway.pgams.jsonmap import filing_from_json, filing_to_json, pga_line_to_json
@@ -91,6 +92,7 @@ class IntakeService:
                     transaction_id=transaction_id,
                     pga_line_json=pga_line_to_json,
                 )
+                _refresh_status(session, entry)
                 receipt = _receipt(entry.entry_number, transaction_id, entry.version, filing)
                 if idempotency_key:
                     repository.save_idempotent(
@@ -134,6 +136,8 @@ class IntakeService:
             entry = repository.get_entry(session, number, filer_code=_owner_filter(principal))
             if entry is None:
                 raise NotFound(f"no entry {number}")
+            if entry.status == repository.STATUS_CANCELLED:
+                raise Conflict(f"entry {number} was cancelled; its PGA data cannot change")
             document = dict(entry.document)
             old_lines = document["lines"]
             if len(lines) != len(old_lines):
@@ -163,7 +167,8 @@ class IntakeService:
                 transaction_id=transaction_id,
                 pga_line_json=pga_line_to_json,
             )
-            version = updated.version if updated is not None else entry.version
+            _refresh_status(session, updated)
+            version = updated.version
             receipt = _receipt(number, transaction_id, version, filing)
             if idempotency_key:
                 repository.save_idempotent(
@@ -176,6 +181,35 @@ class IntakeService:
                     receipt.headers,
                 )
         return receipt
+
+    def cancel(self, entry_number: str, principal: Principal) -> dict[str, Any]:
+        """Cancel an entry: every agency that has its PGA lines is told to delete them."""
+        _require_filer(principal)
+        number = normalize_entry_number(entry_number)
+        with self._db.transaction() as session:
+            entry = repository.get_entry(session, number, filer_code=_owner_filter(principal))
+            if entry is None:
+                raise NotFound(f"no entry {number}")
+            previous = entry.status
+            entry, agencies = repository.cancel_entry(
+                session, entry, actor=f"filer:{principal.client_id}"
+            )
+            emit(
+                session,
+                entry,
+                "entry.status_changed",
+                {
+                    "previous": previous,
+                    "status": entry.status,
+                    "explanation": "cancelled by the filer",
+                },
+            )
+            return {
+                "entry_number": number,
+                "status": entry.status,
+                "version": entry.version,
+                "agencies": agencies,
+            }
 
     def _validated(self, document: dict[str, Any], where: str) -> Filing:
         """Structure and PGA Message Set rules first, then every agency plugin's own rules."""
@@ -211,6 +245,14 @@ def _receipt(entry_number: str, transaction_id: uuid.UUID, version: int, filing:
         "agencies": filing.agencies(),
     }
     return Receipt(202, body, {"Location": url})
+
+
+def _refresh_status(session: Any, entry: Any) -> None:
+    """Keep ``entries.status`` coordinated from the start (PENDING, or MAY_PROCEED when every
+    line is disclaimed), so list filters are right before any agency answers."""
+    from gateway.status import refresh_entry_status  # gateway.status -> queries -> intake
+
+    refresh_entry_status(session, entry)
 
 
 def _require_filer(principal: Principal) -> None:

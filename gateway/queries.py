@@ -8,6 +8,7 @@ here only (``visible_entry``, ``may_see_agency``); ``gateway.status`` uses them 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from gateway.coordination import (
 )
 from gateway.db import repository
 from gateway.db.models import DeliveryAttemptRow, DispositionRow, EntryRow
+from gateway.db.repository import STATUS_CANCELLED
 from gateway.db.session import Database
 from gateway.dispatch import outbox_view
 from gateway.dispositions import dispositions_for_entry
@@ -138,7 +140,16 @@ def coordinate_for(
     if principal is not None and is_agency(principal):
         lines = [line for line in lines if line.agency_code == principal.agency_code]
         answers = [a for a in answers if a.agency_code == principal.agency_code]
-    return coordinate(lines, answers)
+    coordinated = coordinate(lines, answers)
+    if entry.status == STATUS_CANCELLED:
+        # A cancelled entry has no PGA lines left to coordinate; say so instead.
+        return dataclasses.replace(
+            coordinated,
+            status=STATUS_CANCELLED,
+            explanation=f"The filer cancelled entry {entry.entry_number}; "
+            "every agency that had its PGA lines was told to delete them.",
+        )
+    return coordinated
 
 
 def _attempts_by_outbox(

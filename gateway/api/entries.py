@@ -17,6 +17,10 @@ def create_entry(body: Any) -> ConnexionResponse:
     return receipt_response(receipt)
 
 
+def cancel_entry(entry_number: str) -> ConnexionResponse:
+    return json_response(200, services().intake.cancel(entry_number, principal()))
+
+
 def get_entry(entry_number: str) -> ConnexionResponse:
     return json_response(200, services().queries.get(entry_number, principal()))
 

@@ -36,9 +36,11 @@ PGALineJSON = Callable[[PGALine], Mapping[str, Any]]
 
 OUTBOX_KIND_PGA_DATA = "pga_data"
 STATUS_ACCEPTED = "ACCEPTED"
+STATUS_CANCELLED = "CANCELLED"
 
 __all__ = [
     "PGALineJSON",
+    "cancel_entry",
     "find_idempotent",
     "get_entry",
     "insert_entry",
@@ -222,6 +224,33 @@ def replace_pga_data(
     session.add(event)
     session.flush()
     return locked
+
+
+def cancel_entry(session: Session, entry: EntryRow, *, actor: str) -> tuple[EntryRow, list[str]]:
+    """Cancel the entry: a new version without PGA lines, so every agency that had lines is
+    sent their deletion (correction indicator D); returns the entry and those agencies."""
+    locked = session.scalars(
+        select(EntryRow)
+        .where(EntryRow.id == entry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if locked.status == STATUS_CANCELLED:
+        raise Conflict(f"entry {locked.entry_number} is already cancelled")
+    now = utcnow()
+    version = locked.version + 1
+    for old in locked.pga_lines:
+        old.superseded = True
+    locked.version = version
+    locked.status = STATUS_CANCELLED
+    locked.updated_at = now
+    agencies = sorted(changes_in_version(locked.pga_lines, version))
+    _add_outbox(locked, agencies, version=version, now=now)
+    event = _event(locked, "entry.cancelled", actor, now)
+    event.payload = {"version": version, "agencies": agencies}
+    session.add(event)
+    session.flush()
+    return locked, agencies
 
 
 def record_event(

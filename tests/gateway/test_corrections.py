@@ -118,3 +118,47 @@ def test_a_removed_line_is_sent_as_a_deletion(database: Database, registry: Agen
     [line] = message["PGALine"]
     assert line["CorrectionIndicator"] == "D"
     assert line["ProgramCode"] == "MVS"
+
+
+def test_cancelling_tells_every_agency_and_freezes_the_entry(
+    database: Database, registry: AgencyRegistry
+) -> None:
+    from gateway.dispositions import DispositionService
+    from gateway.errors import Conflict, NotFound
+    from gateway.queries import EntryQueries
+
+    intake = IntakeService(database, registry)
+    filing = sample_filing("vehicle-epa-nhtsa")
+    intake.submit(filing, FILER, None)
+    _send_all(database, registry)
+    result = intake.cancel(filing["entry_number"], FILER)
+    assert result == {
+        "entry_number": filing["entry_number"],
+        "status": "CANCELLED",
+        "version": 2,
+        "agencies": ["EPA", "NHT"],
+    }
+    messages = _send_all(database, registry).messages
+    assert sorted(a for a, _ in messages) == ["EPA", "NHT"]
+    assert all(line["CorrectionIndicator"] == "D" for _, m in messages for line in m["PGALine"])
+
+    view = EntryQueries(database).get(filing["entry_number"], FILER)
+    assert view["status"] == "CANCELLED" and view["coordinated"]["status"] == "CANCELLED"
+    with pytest.raises(Conflict, match="cancelled"):
+        intake.replace_pga(filing["entry_number"], sample_text("vehicle-epa-nhtsa"), FILER, None)
+    with pytest.raises(Conflict, match="already cancelled"):
+        intake.cancel(filing["entry_number"], FILER)
+    epa = Principal("agency-EPA", frozenset({"agency"}), None, "EPA", "agency-EPA")
+    answer = {
+        "dispositions": [
+            {
+                "cbp_line_number": 1,
+                "pga_line_number": 1,
+                "status_code": "07",
+                "action_time": "2026-11-21T10:00:00Z",
+            }
+        ]
+    }
+    # The agency no longer has lines on the entry, so for it the entry is gone.
+    with pytest.raises(NotFound):
+        DispositionService(database).submit(filing["entry_number"], answer, epa, source="test")
