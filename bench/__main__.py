@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import catair_parse, rest_intake, soap_submit
+from bench import catair_parse, document_upload, rest_intake, soap_submit
 
 
 def main() -> int:
@@ -13,6 +13,7 @@ def main() -> int:
         "catair_parse": catair_parse.run(),
         "rest_intake": rest_intake.run(),
         "soap_submit": soap_submit.run(),
+        "document_upload": document_upload.run(),
     }
     json.dump(results, sys.stdout, indent=2)
     print()

@@ -96,3 +96,16 @@ class ZeepAgencyTransport:
             "Duplicate": ack.duplicate,
             "Dispositions": ack.dispositions,
         }
+
+    def submit_document_notice(
+        self, agency_code: str, message: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        if agency_code not in self._endpoints:
+            raise ConfigurationError(f"no endpoint configured for agency {agency_code}")
+        ack = self._clients.get(agency_code).submit_document_notice(message)
+        return {
+            "ReturnCode": ack.return_code,
+            "ReturnRemark": ack.remark,
+            "Duplicate": ack.duplicate,
+            "Dispositions": [],
+        }

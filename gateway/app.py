@@ -8,6 +8,8 @@ from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
 from connexion.options import SwaggerUIOptions
 from connexion.validators import VALIDATOR_MAP
+from pga_dis.rest import documents_collection
+from pga_dis.soap import soap_dis
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
@@ -33,6 +35,10 @@ def create_app(services: Services) -> ASGIApp:
     app.add_url_rule("/healthz", "healthz", health.healthz, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", health.readyz, methods=["GET"])
     app.add_url_rule("/soap/gateway", "soap_gateway", soap_gateway, methods=["GET", "POST"])
+    app.add_url_rule("/soap/dis", "soap_dis", soap_dis, methods=["GET", "POST"])
+    app.add_url_rule(
+        "/api/v1/documents", "documents", documents_collection, methods=["GET", "POST"]
+    )
 
     app.add_error_handler(errors.GatewayError, error_handlers.gateway_error)
     app.add_error_handler(ProblemException, error_handlers.connexion_problem)

@@ -43,6 +43,16 @@ def _build_parser() -> argparse.ArgumentParser:
     r = catair_sub.add_parser("render", help="canonical JSON file -> CATAIR on stdout")
     r.add_argument("file", help="JSON file as printed by 'catair parse', or - for stdin")
 
+    up = sub.add_parser("upload", help="upload document files (DIS) with a progress bar")
+    up.add_argument("files", nargs="+", metavar="FILE")
+    up.add_argument("--entry", required=True, help="entry number, e.g. ABC12345674")
+    up.add_argument("--agency", action="append", required=True, help="agency code (repeat)")
+    up.add_argument("--label", required=True, help="DIS document label, e.g. COMMERCIAL_INVOICE")
+    up.add_argument("--url", default="http://127.0.0.1:8080", help="gateway base URL")
+    up.add_argument("--token", help="bearer token (else minted for --filer)")
+    up.add_argument("--filer", help="mint a token for this filer from the embedded identity")
+    up.add_argument("--document-id", help="sender's document id (one file only)")
+
     token = sub.add_parser("token", help="print a bearer token for an embedded client")
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--filer", metavar="CODE", help="filer client with this filer code")
@@ -81,6 +91,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.dispatch_command == "list":
             return server.dispatch_list(args.state)
         return server.dispatch_retry(args.message_id, args.all_dead)
+    if args.command == "upload":
+        from pga_dis.cli_upload import upload_command
+
+        return upload_command(
+            args.files,
+            entry=args.entry,
+            agencies=args.agency,
+            label=args.label,
+            url=args.url,
+            token=args.token,
+            filer=args.filer,
+            document_id=args.document_id,
+        )
     if args.command == "token":
         from gateway.auth.cli import token_command
 

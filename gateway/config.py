@@ -26,6 +26,14 @@ class Settings:
     database_url: str = ""
     # Largest request body accepted on any endpoint (bytes). Default 5 MiB.
     max_body_bytes: int = 5 * 1024 * 1024
+    # Documents (DIS): largest single file (bytes, default 50 MiB) and largest message (a DIS
+    # SOAP envelope, or all files of one message together; default 100 MiB, CBP's MQ cap). The
+    # document upload paths are exempt from max_body_bytes and enforce these instead.
+    document_max_bytes: int = 50 * 1024 * 1024
+    document_message_max_bytes: int = 100 * 1024 * 1024
+    # Allowed document types per channel (comma-separated: pdf,jpeg,png,gif,tiff,docx,xlsx).
+    document_types_rest: str = "pdf,jpeg,png,gif,tiff,docx,xlsx"
+    document_types_soap: str = "pdf,jpeg,png,gif,tiff,docx,xlsx"
     # Embedded identity: clients, staff users and the RS256 signing key.
     identity_file: Path | None = None
     token_ttl_seconds: int = 900

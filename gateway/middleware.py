@@ -70,14 +70,22 @@ class CorrelationMiddleware:
             )
 
 
+# Paths whose handlers stream large bodies and enforce their own, larger limits
+# (PGA_GATEWAY_DOCUMENT_MAX_BYTES / _DOCUMENT_MESSAGE_MAX_BYTES): DIS document uploads.
+OWN_LIMIT_PATHS = frozenset({"/api/v1/documents", "/soap/dis"})
+
+
 class BodyLimitMiddleware:
-    """Refuse bodies over ``limit`` bytes: by Content-Length up front, else while streaming."""
+    """Refuse bodies over ``limit`` bytes: by Content-Length up front, else while streaming.
+
+    ``OWN_LIMIT_PATHS`` are exempt: their handlers enforce their own limits.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in OWN_LIMIT_PATHS:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

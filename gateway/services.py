@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pga_dis.service import DocumentService, sweep_orphans
+from pga_dis.storage import store_from_settings
+
 from agencies.registry import AgencyRegistry, load_registry
 from gateway.auth.identity import IdentityStore
 from gateway.auth.tokens import TokenIssuer, TokenVerifier, verifier_from_settings
@@ -35,6 +38,7 @@ class Services:
     dispositions: DispositionService
     dispatch_admin: DispatchAdmin
     status: StatusService
+    documents: DocumentService
     subscriptions: SubscriptionService
 
     def agency_token(self, agency_code: str) -> str:
@@ -60,6 +64,10 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         database.migrate()
     identity = IdentityStore.load_or_create(settings.effective_identity_file)
+    store = store_from_settings(settings)
+    if migrate:
+        # Objects left by an upload that died before its row was committed (pga_dis.service).
+        sweep_orphans(database, store)
     return Services(
         settings=settings,
         database=database,
@@ -73,4 +81,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         dispatch_admin=DispatchAdmin(database),
         status=StatusService(database),
         subscriptions=SubscriptionService(database),
+        documents=DocumentService(database, store, registry, settings),
     )
