@@ -24,6 +24,7 @@ from gateway.db import repository
 from gateway.db.models import DispositionRow, EntryRow
 from gateway.db.repository import STATUS_CANCELLED
 from gateway.db.session import Database
+from gateway.document_requests import DOCUMENTS_REQUIRED, open_requests
 from gateway.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from gateway.notify import notify_changes
 from gateway.pgams.codes import pga_status_codes, reason_code_status
@@ -42,6 +43,8 @@ class DispositionItem:
     action_time: dt.datetime
     reason_code: str | None = None
     remark: str | None = None
+    # With status 10 (documents required): the document labels asked for.
+    requested_documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ def _item(entry: Any, where: str) -> DispositionItem:
         raise _ItemError([Problem("expected an object", location=where)])
     problems: list[Problem] = []
     known = {"cbp_line_number", "pga_line_number", "status_code", "reason_code"}
-    known |= {"action_time", "remark"}
+    known |= {"action_time", "remark", "requested_documents"}
     for key in entry:
         if key not in known:
             problems.append(Problem(f"unknown key {key!r}", location=f"{where}/{key}"))
@@ -102,11 +105,37 @@ def _item(entry: Any, where: str) -> DispositionItem:
         problems.append(
             Problem("must be text of at most 2000 characters", location=f"{where}/remark")
         )
+    requested = _requested(entry.get("requested_documents"), status, where, problems)
     if problems or action_time is None:
         raise _ItemError(problems)
     return DispositionItem(
-        numbers["cbp_line_number"], numbers["pga_line_number"], status, action_time, reason, remark
+        numbers["cbp_line_number"],
+        numbers["pga_line_number"],
+        status,
+        action_time,
+        reason,
+        remark,
+        requested,
     )
+
+
+def _requested(raw: Any, status: Any, where: str, problems: list[Problem]) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    location = f"{where}/requested_documents"
+    if status != DOCUMENTS_REQUIRED:
+        problems.append(
+            Problem("only a 10 DOCUMENTS REQUIRED answer requests documents", location=location)
+        )
+        return ()
+    if (
+        not isinstance(raw, list)
+        or not 1 <= len(raw) <= 10
+        or not all(isinstance(x, str) and 0 < len(x) <= 100 for x in raw)
+    ):
+        problems.append(Problem("must be a list of 1-10 document label codes", location=location))
+        return ()
+    return tuple(dict.fromkeys(raw))
 
 
 def check_codes(status: Any, reason: Any, where: str) -> list[Problem]:
@@ -222,6 +251,16 @@ def store(
             duplicates += 1  # the same answer again (a retried callback): already stored
             continue
         recorded += 1
+        if item.status_code == DOCUMENTS_REQUIRED:
+            open_requests(
+                session,
+                entry,
+                agency_code,
+                cbp_line_number=item.cbp_line_number,
+                pga_line_number=item.pga_line_number,
+                labels=item.requested_documents,
+                remark=item.remark,
+            )
     if recorded:
         repository.record_event(
             session,

@@ -30,6 +30,7 @@ from gateway.db.repository import STATUS_CANCELLED
 from gateway.db.session import Database
 from gateway.dispatch import outbox_view
 from gateway.dispositions import dispositions_for_entry
+from gateway.document_requests import request_view, requests_for_entry
 from gateway.errors import NotFound
 from gateway.intake import status_path
 from gateway.pgams.codes import pga_status_codes
@@ -60,6 +61,11 @@ class EntryQueries:
                 dispatch=[
                     outbox_view(row, attempts.get(row.id, []))
                     for row in outbox
+                    if may_see_agency(principal, row.agency_code)
+                ],
+                document_requests=[
+                    request_view(row)
+                    for row in requests_for_entry(session, entry)
                     if may_see_agency(principal, row.agency_code)
                 ],
                 dispositions=[

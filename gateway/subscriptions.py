@@ -16,7 +16,12 @@ from gateway.db.types import utcnow
 from gateway.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from gateway.notify import event_body
 
-KINDS = ("entry.status_changed", "agency.status_changed", "document.reviewed")
+KINDS = (
+    "entry.status_changed",
+    "agency.status_changed",
+    "document.reviewed",
+    "document.request_fulfilled",
+)
 MAX_SUBSCRIPTIONS = 20
 
 

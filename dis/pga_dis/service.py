@@ -37,6 +37,7 @@ from gateway.db.models import DocumentReviewRow, DocumentRow, EntryRow, OutboxRo
 from gateway.db.repository import record_event
 from gateway.db.session import Database
 from gateway.db.types import utcnow
+from gateway.document_requests import fulfil
 from gateway.errors import (
     Conflict,
     NotFound,
@@ -44,6 +45,7 @@ from gateway.errors import (
     Problem,
     ValidationFailed,
 )
+from gateway.notify import emit
 from gateway.pgams.entry_number import normalize_entry_number
 from pga_dis import validation
 from pga_dis.storage import ObjectStore
@@ -386,6 +388,7 @@ class DocumentService:
                         next_attempt_at=utcnow(),
                     )
                 )
+        fulfil(session, entry, row.agencies, row.label, row.id, principal.subject)
         record_event(
             session,
             kind="document.replaced" if version > 1 else "document.submitted",
@@ -579,6 +582,21 @@ class DocumentService:
                     "review": shaped,
                 },
             )
+            entry = session.get(EntryRow, row.entry_id)
+            if entry is not None:  # the filer hears of it like any status change
+                emit(
+                    session,
+                    entry,
+                    "document.reviewed",
+                    {
+                        "document": str(row.id),
+                        "document_id": row.document_id,
+                        "agency_code": review.agency_code,
+                        "status": status,
+                        "reject_reason": review.reject_reason,
+                        "review": shaped,
+                    },
+                )
             return {
                 "document": str(row.id),
                 "agency_code": review.agency_code,

@@ -386,3 +386,23 @@ class DocumentReviewRow(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(255))
     reviewed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DocumentRequestRow(Base):
+    """An agency's request for a document (a 10 DOCUMENTS REQUIRED answer), open until a
+    matching document naming that agency arrives."""
+
+    __tablename__ = "document_requests"
+    __table_args__ = (Index(None, "entry_id", "agency_code", "state"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    agency_code: Mapped[str] = mapped_column(String(3))
+    cbp_line_number: Mapped[int] = mapped_column(Integer)
+    pga_line_number: Mapped[int] = mapped_column(Integer)
+    label_code: Mapped[str | None] = mapped_column(String(100))  # None: any document
+    remark: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # open | fulfilled
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fulfilled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    document_row_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
