@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: serve test test-sqlite test-postgres lint typecheck bench clean postgres-package node-deps
+.PHONY: serve test test-sqlite test-postgres lint typecheck bench clean postgres-package node-deps browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ postgres-package:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql'; }
 
+# Debian's Chromium for the review-page browser tests (Playwright drives it; installed only if
+# missing; `playwright install` is never run).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium'; }
+
 # The npm package `soap` (node-soap) for the independent-client SOAP test, from the lock file;
 # node_modules is not committed. Skipped quietly when npm is absent (the test then skips too).
 NODE_TEST_DIR := tests/gateway/soap/node
@@ -36,10 +44,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-sqlite: $(STAMP) node-deps
+test-sqlite: $(STAMP) node-deps browser-deps
 	PGA_TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:cacheprovider
 
-test-postgres: $(STAMP) postgres-package node-deps
+test-postgres: $(STAMP) postgres-package node-deps browser-deps
 	PGA_TEST_DATABASE=postgres $(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck test-sqlite test-postgres

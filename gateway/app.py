@@ -19,6 +19,7 @@ from gateway.api.context import SERVICES_SCOPE_KEY
 from gateway.api.json_body import AllErrorsJSONBodyValidator
 from gateway.middleware import BodyLimitMiddleware, CorrelationMiddleware, ServicesMiddleware
 from gateway.resources import resource_dir
+from gateway.review.routes import review_app
 from gateway.services import Services
 from gateway.soap.endpoint import soap_gateway
 
@@ -39,6 +40,8 @@ def create_app(services: Services) -> ASGIApp:
     app.add_url_rule(
         "/api/v1/documents", "documents", documents_collection, methods=["GET", "POST"]
     )
+    # Review pages: one Starlette app for every path under /review (gateway/review).
+    app.add_url_rule("/review{path:path}", "review", review_app(services), methods=None)
 
     app.add_error_handler(errors.GatewayError, error_handlers.gateway_error)
     app.add_error_handler(ProblemException, error_handlers.connexion_problem)

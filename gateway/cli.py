@@ -58,6 +58,17 @@ def _build_parser() -> argparse.ArgumentParser:
     who.add_argument("--filer", metavar="CODE", help="filer client with this filer code")
     who.add_argument("--agency", metavar="CODE", help="agency client with this agency code")
     who.add_argument("--admin", action="store_true", help="administrator client")
+
+    staff = sub.add_parser("staff", help="review-page users (embedded identity file)")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="add a user or set a new password (read from stdin)")
+    role = add.add_mutually_exclusive_group(required=True)
+    role.add_argument("--agency", metavar="CODE", help="the user's agency, e.g. FDA")
+    role.add_argument("--coordinator", action="store_true", help="CBP coordinator (read-only)")
+    add.add_argument("username")
+    staff_sub.add_parser("list", help="users, agencies and roles (no secrets)")
+    remove = staff_sub.add_parser("remove", help="delete a user")
+    remove.add_argument("username")
     return parser
 
 
@@ -103,6 +114,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             token=args.token,
             filer=args.filer,
             document_id=args.document_id,
+        )
+    if args.command == "staff":
+        from gateway.review.cli import staff_command
+
+        return staff_command(
+            args.staff_command,
+            getattr(args, "username", None),
+            getattr(args, "agency", None),
+            getattr(args, "coordinator", False),
         )
     if args.command == "token":
         from gateway.auth.cli import token_command

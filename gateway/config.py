@@ -71,6 +71,20 @@ class Settings:
     storage_sse: str = ""  # "", "AES256" or "aws:kms"
     storage_kms_key_id: str = ""  # with storage_sse="aws:kms"; empty = the bucket's default key
     storage_multipart_threshold_bytes: int = 8 * 1024 * 1024  # also the part size (min 5 MiB)
+    # Review pages (/review/): staff sessions. Empty secret = a random one kept in the identity
+    # file. secure_cookies: 1 = Secure cookies (serve over https), 0 = plain http (embedded).
+    review_session_secret: str = ""
+    review_session_idle_seconds: int = 1800
+    review_session_max_seconds: int = 12 * 3600
+    review_secure_cookies: int = 0
+    # Review sign-in through an external OpenID Connect provider (authlib). Set the issuer (its
+    # /.well-known/openid-configuration is read) to turn it on; local staff sign-in is then off.
+    # The agency claim names the staff member's agency code ("CBP" = coordinator, read-only).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_agency_claim: str = "pga_agency"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import logging
 import os
+import re
+import secrets
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -67,6 +70,36 @@ class ClientRecord:
     filer_code: str | None
     agency_code: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """A review-page user (never carries the password hash).
+
+    ``role`` is ``agency`` (acts for ``agency_code``) or ``coordinator`` (CBP: sees every
+    agency's work, read-only). ``fingerprint`` changes whenever the password does, so sessions
+    opened with the old password end.
+    """
+
+    username: str
+    agency_code: str
+    role: str
+    fingerprint: str
+    created_at: datetime
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == STAFF_COORDINATOR
+
+
+STAFF_AGENCY = "agency"
+STAFF_COORDINATOR = "coordinator"
+_STAFF_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+_BAD_STAFF = "sign-in failed"
+
+
+def valid_staff_username(name: object) -> bool:
+    return isinstance(name, str) and _STAFF_NAME.fullmatch(name) is not None
 
 
 def client_id_for(kind: ClientKind, code: str | None) -> str:
@@ -212,6 +245,84 @@ class IdentityStore:
             log.warning("identity: soap_secret of client %s cannot be decrypted", client_id)
             return None
 
+    # -- staff users (review pages) ---------------------------------------------------------
+
+    def find_staff(self, username: str) -> StaffRecord | None:
+        self._refresh_if_changed()
+        raw = _staff_raw(self._data, username)
+        return None if raw is None else _staff_record(raw)
+
+    def staff_users(self) -> list[StaffRecord]:
+        self._refresh_if_changed()
+        users = [_staff_record(raw) for raw in self._data.get("staff_users", [])]
+        return sorted(users, key=lambda u: u.username)
+
+    def set_staff_user(
+        self, username: str, password: str, *, agency_code: str, role: str = STAFF_AGENCY
+    ) -> bool:
+        """Create the staff user, or give an existing one a new password/agency/role.
+
+        Returns True when the user was created. The password is stored as a scrypt hash.
+        """
+        if not valid_staff_username(username):
+            raise ValidationFailed(
+                "username must be 1-64 lower-case letters, digits or . _ @ - "
+                f"(starting with a letter or digit), got {username!r}"
+            )
+        if role not in (STAFF_AGENCY, STAFF_COORDINATOR):
+            raise ValidationFailed(f"unknown staff role {role!r} (agency or coordinator)")
+        if role == STAFF_COORDINATOR:
+            agency_code = "CBP"
+        if not is_valid_code(agency_code):
+            raise ValidationFailed(f"agency code must be 3 upper-case letters, got {agency_code!r}")
+        if len(password) < 8:
+            raise ValidationFailed("password must be at least 8 characters")
+        record = {
+            "username": username,
+            "password_hash": secrets_hash.hash_secret(password),
+            "agency_code": agency_code,
+            "role": role,
+            "created_at": datetime.now(UTC).isoformat(),
+        }
+        with self._modify() as data:
+            users = data.setdefault("staff_users", [])
+            existing = _staff_raw(data, username)
+            if existing is not None:
+                record["created_at"] = existing.get("created_at", record["created_at"])
+                users.remove(existing)
+            users.append(record)
+        log.info("identity: %s staff user %s", "updated" if existing else "created", username)
+        return existing is None
+
+    def remove_staff_user(self, username: str) -> bool:
+        with self._modify() as data:
+            raw = _staff_raw(data, username)
+            if raw is not None:
+                data["staff_users"].remove(raw)
+        return raw is not None
+
+    def verify_staff(self, username: str, password: str) -> StaffRecord:
+        """Check a staff password in constant time; any failure is one AuthenticationFailed."""
+        self._refresh_if_changed()
+        raw = _staff_raw(self._data, username) if isinstance(username, str) else None
+        if raw is None or not isinstance(password, str):
+            secrets_hash.burn_equivalent_time(password if isinstance(password, str) else "")
+            raise AuthenticationFailed(_BAD_STAFF)
+        if not secrets_hash.verify_secret(password, str(raw.get("password_hash", ""))):
+            raise AuthenticationFailed(_BAD_STAFF)
+        return _staff_record(raw)
+
+    def review_session_secret(self) -> str:
+        """The key signing review-page session cookies (created in the file on first use)."""
+        self._refresh_if_changed()
+        secret = self._data.get("review_session_secret")
+        if isinstance(secret, str) and len(secret) >= 32:
+            return secret
+        with self._modify() as data:
+            if not isinstance(data.get("review_session_secret"), str):
+                data["review_session_secret"] = secrets.token_urlsafe(48)
+            return str(data["review_session_secret"])
+
     @contextlib.contextmanager
     def _modify(self) -> Iterator[dict[str, Any]]:
         # Lock, re-read the newest file (another process may have written), let the caller
@@ -339,8 +450,14 @@ def _check_shape(path: Path, data: Any) -> None:
             _record(cid, raw)
         except (KeyError, TypeError, ValueError) as exc:
             raise bad(f"client {cid!r}: {exc}") from None
-    if not isinstance(data.get("staff_users", []), list):
+    staff = data.get("staff_users", [])
+    if not isinstance(staff, list):
         raise bad("staff_users must be a list")
+    for i, raw in enumerate(staff):
+        try:
+            _staff_record(raw)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(f"staff_users[{i}]: {exc}") from None
     if not isinstance(data.get("soap_kek", ""), str):
         raise bad("soap_kek must be a string")
 
@@ -372,5 +489,32 @@ def _record(client_id: str, raw: Mapping[str, Any]) -> ClientRecord:
         scopes=frozenset(scopes),
         filer_code=filer_code,
         agency_code=agency_code,
+        created_at=datetime.fromisoformat(raw["created_at"]),
+    )
+
+
+def _staff_raw(data: Mapping[str, Any], username: str) -> dict[str, Any] | None:
+    for raw in data.get("staff_users", []):
+        if isinstance(raw, dict) and raw.get("username") == username:
+            return raw
+    return None
+
+
+def _staff_record(raw: Mapping[str, Any]) -> StaffRecord:
+    username, agency, role = raw["username"], raw["agency_code"], raw.get("role", STAFF_AGENCY)
+    if not valid_staff_username(username):
+        raise ValueError("staff username invalid")
+    if not is_valid_code(agency) or role not in (STAFF_AGENCY, STAFF_COORDINATOR):
+        raise ValueError("staff agency_code/role invalid")
+    stored = raw["password_hash"]
+    if not isinstance(stored, str):
+        raise ValueError("password_hash must be a string")
+    return StaffRecord(
+        username=username,
+        agency_code=agency,
+        role=role,
+        # A digest of the hash (which is salted): changes with every new password, reveals
+        # nothing usable about it.
+        fingerprint=hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16],
         created_at=datetime.fromisoformat(raw["created_at"]),
     )

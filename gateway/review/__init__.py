@@ -1,0 +1,1 @@
+"""Review pages for agency staff under ``/review/`` (server-rendered, Jinja2)."""
