@@ -94,16 +94,7 @@ class IntakeService:
                 )
                 _refresh_status(session, entry)
                 receipt = _receipt(entry.entry_number, transaction_id, entry.version, filing)
-                if idempotency_key:
-                    repository.save_idempotent(
-                        session,
-                        principal.client_id,
-                        idempotency_key,
-                        fingerprint,
-                        receipt.status,
-                        receipt.body,
-                        receipt.headers,
-                    )
+                _remember(session, principal, idempotency_key, fingerprint, receipt)
         except Conflict:
             # A concurrent request with the same key may have won the race: replay its answer.
             if idempotency_key:
@@ -170,16 +161,7 @@ class IntakeService:
             _refresh_status(session, updated)
             version = updated.version
             receipt = _receipt(number, transaction_id, version, filing)
-            if idempotency_key:
-                repository.save_idempotent(
-                    session,
-                    principal.client_id,
-                    idempotency_key,
-                    fingerprint,
-                    receipt.status,
-                    receipt.body,
-                    receipt.headers,
-                )
+            _remember(session, principal, idempotency_key, fingerprint, receipt)
         return receipt
 
     def cancel(self, entry_number: str, principal: Principal) -> dict[str, Any]:
@@ -245,6 +227,22 @@ def _receipt(entry_number: str, transaction_id: uuid.UUID, version: int, filing:
         "agencies": filing.agencies(),
     }
     return Receipt(202, body, {"Location": url})
+
+
+def _remember(
+    session: Any, principal: Principal, key: str | None, fingerprint: str, receipt: Receipt
+) -> None:
+    """Store the answer under the Idempotency-Key (in the same transaction as the change)."""
+    if key:
+        repository.save_idempotent(
+            session,
+            principal.client_id,
+            key,
+            fingerprint,
+            receipt.status,
+            receipt.body,
+            receipt.headers,
+        )
 
 
 def _refresh_status(session: Any, entry: Any) -> None:

@@ -195,12 +195,7 @@ def replace_pga_data(
     agency with a non-disclaimed line in the new data gets a new outbox row.
     """
     _check_line_numbers(lines)
-    locked = session.scalars(
-        select(EntryRow)
-        .where(EntryRow.id == entry.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    locked = _locked(session, entry)
     now = utcnow()
     version = locked.version + 1
     for old in locked.pga_lines:
@@ -229,12 +224,7 @@ def replace_pga_data(
 def cancel_entry(session: Session, entry: EntryRow, *, actor: str) -> tuple[EntryRow, list[str]]:
     """Cancel the entry: a new version without PGA lines, so every agency that had lines is
     sent their deletion (correction indicator D); returns the entry and those agencies."""
-    locked = session.scalars(
-        select(EntryRow)
-        .where(EntryRow.id == entry.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    locked = _locked(session, entry)
     if locked.status == STATUS_CANCELLED:
         raise Conflict(f"entry {locked.entry_number} is already cancelled")
     now = utcnow()
@@ -285,6 +275,17 @@ def _visibility(filer_code: str | None, agency_code: str | None) -> list[ColumnE
             )
         )
     return conditions
+
+
+def _locked(session: Session, entry: EntryRow) -> EntryRow:
+    """The entry re-read under a row lock (FOR UPDATE on PostgreSQL), so concurrent changes
+    to one entry are serialised and each sees the other's version."""
+    return session.scalars(
+        select(EntryRow)
+        .where(EntryRow.id == entry.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def _check_line_numbers(lines: Iterable[TariffLine]) -> None:
