@@ -14,43 +14,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.background_server import BackgroundServer
 from gateway.config import Settings
 from gateway.dispatch import RetryPolicy
 from gateway.notify import SIGNATURE_HEADER, WebhookSender, sign, verify_signature
-from gateway.runtime import embedded
-from gateway.services import Services, build_services
+from gateway.services import Services
+from tests.support.embedded import fast_settings, running_gateway
 from tests.support.filings import sample_filing
 from tests.support.receiver import Receiver
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        var_dir=tmp_path,
-        database_url=database_url,
-        dispatch_workers=2,
-        dispatch_poll_ms=20,
-        dispatch_backoff_base_ms=20,
-        dispatch_backoff_max_ms=200,
-    )
+    return fast_settings(tmp_path, database_url)
 
 
 @contextmanager
 def gateway(settings: Settings) -> Iterator[tuple[Services, httpx.Client]]:
-    services = build_services(settings)
-    try:
-        with BackgroundServer(create_app(services)) as server, embedded(services, server.url):
-            client_id, _ = services.identity.ensure_client("filer", "ABC")
-            client = services.identity.find_client(client_id)
-            assert client is not None
-            token = services.issuer.issue(client)["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
-                yield services, http
-    finally:
-        services.close()
+    with running_gateway(settings) as (services, http, _):
+        yield services, http
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:

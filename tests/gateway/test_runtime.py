@@ -4,8 +4,7 @@ over real HTTP and SOAP on loopback, on the run's real database."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from gateway.app import create_app
-from gateway.background_server import BackgroundServer
 from gateway.config import Settings
 from gateway.db.models import DispositionRow, OutboxRow
 from gateway.errors import ConfigurationError
-from gateway.runtime import Embedded, embedded, parse_faults
-from gateway.services import Services, build_services
+from gateway.runtime import Embedded, parse_faults
+from gateway.services import Services
+from tests.support.embedded import fast_settings, running_gateway
 from tests.support.filings import VALID_SAMPLES, sample_filing
 
 AGENCIES = {
@@ -29,29 +27,6 @@ AGENCIES = {
     "two-lines-disclaimer": {"FDA"},
     "vehicle-epa-nhtsa": {"EPA", "NHT"},
 }
-
-
-@contextmanager
-def running_gateway(settings: Settings) -> Iterator[tuple[Services, httpx.Client, Embedded]]:
-    services = build_services(settings)
-    try:
-        with (
-            BackgroundServer(create_app(services)) as server,
-            embedded(services, server.url) as runtime,
-        ):
-            headers = {"Authorization": f"Bearer {_filer_token(services)}"}
-            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
-                yield services, client, runtime
-    finally:
-        services.close()
-
-
-def _filer_token(services: Services) -> str:
-    client_id, _ = services.identity.ensure_client("filer", "ABC")
-    client = services.identity.find_client(client_id)
-    assert client is not None
-    token: str = services.issuer.issue(client)["access_token"]
-    return token
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -76,14 +51,7 @@ def _stats(runtime: Embedded) -> dict[str, Any]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        var_dir=tmp_path,
-        database_url=database_url,
-        dispatch_workers=2,
-        dispatch_poll_ms=20,
-        dispatch_backoff_base_ms=20,
-        dispatch_backoff_max_ms=300,
-    )
+    return fast_settings(tmp_path, database_url)
 
 
 def test_each_sample_reaches_each_agency_exactly_once(settings: Settings) -> None:
