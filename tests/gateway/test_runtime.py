@@ -130,3 +130,51 @@ def test_fault_spec_is_checked() -> None:
         parse_faults("timeout_rate=lots")
     with pytest.raises(ConfigurationError):
         parse_faults("http_500_rate=2")
+
+
+def test_samples_reach_the_simulators_outcomes_in_json_soap_and_so70(settings: Settings) -> None:
+    import zeep
+
+    from gateway.so70 import parse_record
+    from tests.support.embedded import filer_token
+
+    held = sample_filing("fda-frozen-shrimp", serial=3100009)
+    for line in held["lines"]:  # FDA's simulator holds product codes listed in fda.json
+        line["catair"] = line["catair"].replace("16AGT99", "16AGH01")
+    expected = {held["entry_number"]: "HOLD"}
+    with running_gateway(settings) as (services, client, _):
+        for serial, name in enumerate(VALID_SAMPLES, start=3100001):
+            filing = sample_filing(name, serial=serial)
+            assert client.post("/api/v1/entries", json=filing).status_code == 202
+            expected[filing["entry_number"]] = "MAY_PROCEED"
+        assert client.post("/api/v1/entries", json=held).status_code == 202
+
+        def settled() -> bool:
+            return all(
+                client.get(f"/api/v1/entries/{n}/status").json()["status"] == status
+                for n, status in expected.items()
+            )
+
+        _wait_for(settled, 30, "the simulator's final answers")
+        transport = zeep.Transport(timeout=30)
+        transport.session.headers["Authorization"] = f"Bearer {filer_token(services)}"
+        try:
+            wsdl = str(client.base_url.join("/soap/gateway")) + "?wsdl"
+            soap = zeep.Client(wsdl, transport=transport)
+            for number, status in expected.items():
+                assert soap.service.GetEntryStatus(EntryNumber=number).Status == status
+        finally:
+            transport.session.close()
+        for number, status in expected.items():
+            text = client.get(f"/api/v1/entries/{number}/status", params={"format": "catair"})
+            records = [parse_record(line) for line in text.text.splitlines()]
+            assert all(len(line) == 80 for line in text.text.splitlines())
+            summary = records[-1]
+            assert summary.agency_code == ""  # the entry-level line
+            assert summary.entry_status == ("02" if status == "HOLD" else "07"), summary
+            assert summary.hold == (status == "HOLD")
+            assert {r.agency_code for r in records[:-1]} <= {"APH", "FDA", "EPA", "NHT"}
+        reasons = client.get(f"/api/v1/entries/{held['entry_number']}/status").json()["reasons"]
+        assert [(r["agency_code"], r["status_code"], r["reason_code"]) for r in reasons] == [
+            ("FDA", "02", "11")
+        ]
