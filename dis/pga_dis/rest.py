@@ -37,7 +37,6 @@ from gateway.errors import (
     GatewayError,
     MalformedInput,
     PayloadTooLarge,
-    ServerError,
     UnsupportedMediaType,
 )
 from pga_dis.service import DocumentService, UploadRequest
@@ -391,7 +390,9 @@ async def get_document_content(document_id: str, presigned: bool = False) -> Any
     if presigned:
         url = await run_in_threadpool(documents.presigned_url, who, document_id)
         if url is None:
-            raise ServerError("this object store has no presigned URLs; GET without ?presigned")
+            raise MalformedInput(
+                "presigned URLs exist only on an S3 object store; GET without ?presigned"
+            )
         return json_response(200, {"url": url, "expires_in": 300})
     info, chunks = await run_in_threadpool(documents.open_content, who, document_id)
     return StreamingResponse(

@@ -276,3 +276,16 @@ def test_oversized_and_truncated_uploads_store_nothing(
     )
     assert truncated.status_code == 400 and "truncated" in truncated.text, truncated.text
     nothing_stored()
+
+
+def test_presigned_urls_need_an_s3_store(
+    filer_client: httpx.Client, fda_entry: dict[str, Any]
+) -> None:
+    doc = filer_client.post(
+        "/api/v1/documents", content=PDF, headers=raw_headers(fda_entry["entry_number"])
+    ).json()
+    response = filer_client.get(
+        f"/api/v1/documents/{doc['id']}/content", params={"presigned": "true"}
+    )
+    assert response.status_code == 400
+    assert "only on an S3 object store" in response.json()["detail"]
