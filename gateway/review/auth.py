@@ -20,7 +20,9 @@ import hmac
 import secrets
 import threading
 import time
+import warnings
 from collections import OrderedDict
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,7 +191,15 @@ def oidc_client(services: Services) -> Any | None:
     settings = services.settings
     if not settings.oidc_issuer:
         return None
-    from authlib.integrations.starlette_client import OAuth
+    import authlib.deprecate  # noqa: F401  (its own "always" filter goes in first)
+
+    with warnings.catch_warnings():
+        # authlib >= 1.7 warns at import that it falls back from the httpx2 fork to httpx (our
+        # dependency); harmless, but it would print on every start (and fail under -W error).
+        warnings.filterwarnings(
+            "ignore", message="The httpx module is deprecated", category=DeprecationWarning
+        )
+        from authlib.integrations.starlette_client import OAuth
 
     oauth = OAuth()
     oauth.register(
@@ -202,8 +212,15 @@ def oidc_client(services: Services) -> Any | None:
     return oauth.create_client("staff")
 
 
-def user_from_claims(claims: Any, agency_claim: str) -> StaffUser | None:
-    """Map verified ID-token claims to a staff user; None if no usable agency is named."""
+def user_from_claims(
+    claims: Any, agency_claim: str, known_agencies: Container[str]
+) -> StaffUser | None:
+    """Map verified ID-token claims to a staff user; None if no usable agency is named.
+
+    The agency must be one this gateway serves (``known_agencies``, the enabled plugins) or
+    ``CBP`` (coordinator): a well-formed but unknown code from the provider is refused, not
+    turned into a reviewer of an agency that does not exist here.
+    """
     if not isinstance(claims, dict):
         return None
     name = claims.get("preferred_username") or claims.get("email") or claims.get("sub")
@@ -213,6 +230,8 @@ def user_from_claims(claims: Any, agency_claim: str) -> StaffUser | None:
     if not isinstance(name, str) or not name or not is_valid_code(agency):
         return None
     assert isinstance(agency, str)
+    if agency != COORDINATOR_AGENCY and agency not in known_agencies:
+        return None
     return StaffUser(
         username=name[:128],
         agency_code=agency,

@@ -251,18 +251,40 @@ class ReviewPages:
         if self.oidc is None:
             return self.error_page(request, 404, "Not found", "OIDC is not configured.", None)
         redirect_uri = _base_url(request, self.services) + PREFIX + "/oidc/callback"
-        response: Response = await self.oidc.authorize_redirect(request, redirect_uri)
+        try:
+            response: Response = await self.oidc.authorize_redirect(request, redirect_uri)
+        except Exception as exc:  # provider unreachable or its metadata unusable
+            log.warning("review OIDC provider unavailable: %s", type(exc).__name__)
+            return self.error_page(
+                request,
+                503,
+                "Sign-in unavailable",
+                "Your organisation's sign-in service cannot be reached; try again shortly.",
+                None,
+            )
         return response
 
     async def oidc_callback(self, request: Request) -> Response:
         if self.oidc is None:
             return self.error_page(request, 404, "Not found", "OIDC is not configured.", None)
         try:
-            token = await self.oidc.authorize_access_token(request)
+            # authlib checks the ID token's signature, iss, exp, nonce and azp, but not that
+            # ``aud`` names this client (OIDC Core 3.1.3.7 step 3): a token issued to another
+            # client of the same provider would pass. Ask for both explicitly.
+            metadata = await self.oidc.load_server_metadata()
+            claims_options = {
+                "iss": {"essential": True, "value": metadata["issuer"]},
+                "aud": {"essential": True, "value": self.services.settings.oidc_client_id},
+            }
+            token = await self.oidc.authorize_access_token(request, claims_options=claims_options)
         except Exception as exc:  # authlib raises several error types; all mean "no"
             log.warning("review OIDC sign-in failed: %s", type(exc).__name__)
             return self.error_page(request, 401, "Sign-in failed", "The provider said no.", None)
-        user = user_from_claims(token.get("userinfo"), self.services.settings.oidc_agency_claim)
+        user = user_from_claims(
+            token.get("userinfo"),
+            self.services.settings.oidc_agency_claim,
+            self.services.registry,
+        )
         if user is None:
             return self.error_page(
                 request, 403, "No agency", "Your account names no agency for this gateway.", None
