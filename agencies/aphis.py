@@ -38,25 +38,7 @@ class APHIS(StandardAgency):
         return problems
 
     def _lacey(self, line: AgencyLine) -> list[Problem]:
-        problems: list[Problem] = []
-        names = records_of(line, "PG05")
-        if not names:
-            problems.append(
-                self.problem(
-                    line, "Lacey Act line needs a PG05 with the scientific name (genus and species)"
-                )
-            )
-        for k, record in names:
-            missing = [f for f in ("genus", "species") if text_field(record, f) is None]
-            if missing:
-                problems.append(
-                    self.problem(
-                        line,
-                        f"Lacey Act PG05 scientific name lacks the {' and '.join(missing)}",
-                        record=k,
-                        field=missing[0],
-                    )
-                )
+        problems = self.scientific_name_problems(line, "Lacey Act")
         harvest = self.data["lacey"]["harvest_source_type"]
         sources = [
             (k, r)

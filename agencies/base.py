@@ -138,6 +138,30 @@ class StandardAgency:
         location = line.location if record is None else f"{line.location}/records/{record}"
         return Problem(message, code=code, field=field, location=location)
 
+    def scientific_name_problems(self, line: AgencyLine, program: str) -> list[Problem]:
+        """PG05 genus and species, which FWS and APHIS Lacey lines both require."""
+        problems: list[Problem] = []
+        names = records_of(line, "PG05")
+        if not names:
+            problems.append(
+                self.problem(
+                    line,
+                    f"{program} line needs a PG05 with the scientific name (genus and species)",
+                )
+            )
+        for k, record in names:
+            missing = [f for f in ("genus", "species") if text_field(record, f) is None]
+            if missing:
+                problems.append(
+                    self.problem(
+                        line,
+                        f"{program} PG05 scientific name lacks the {' and '.join(missing)}",
+                        record=k,
+                        field=missing[0],
+                    )
+                )
+        return problems
+
     # -- agency message ---------------------------------------------------------------------
 
     def annotations(self, filing: Filing, lines: Sequence[AgencyLine]) -> dict[str, str]:

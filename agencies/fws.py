@@ -33,25 +33,7 @@ class FWS(StandardAgency):
     data_file = "fws"
 
     def validate(self, filing: Filing, line: AgencyLine) -> list[Problem]:
-        problems: list[Problem] = []
-        names = records_of(line, "PG05")
-        if not names:
-            problems.append(
-                self.problem(
-                    line, "FWS line needs a PG05 with the scientific name (genus and species)"
-                )
-            )
-        for k, record in names:
-            missing = [f for f in ("genus", "species") if text_field(record, f) is None]
-            if missing:
-                problems.append(
-                    self.problem(
-                        line,
-                        f"FWS PG05 scientific name lacks the {' and '.join(missing)}",
-                        record=k,
-                        field=missing[0],
-                    )
-                )
+        problems = self.scientific_name_problems(line, "FWS")
         common = records_of(line, "PG17")
         if not common:
             problems.append(self.problem(line, "FWS line needs a PG17 with the common name"))
