@@ -36,6 +36,9 @@ from gateway.intake import status_path
 from gateway.pgams.codes import pga_status_codes
 from gateway.pgams.entry_number import normalize_entry_number
 
+# An agency's list is filtered after computing its own status per entry; this bounds the scan.
+AGENCY_SCAN_LIMIT = 5000
+
 
 class EntryQueries:
     def __init__(self, database: Database) -> None:
@@ -87,18 +90,23 @@ class EntryQueries:
         limit: int,
         offset: int,
     ) -> dict[str, Any]:
+        agency = principal.agency_code if is_agency(principal) else None
         with self._db.read() as session:
-            rows, total = repository.list_entries(
-                session,
-                filer_code=principal.filer_code if is_filer(principal) else None,
-                agency_code=principal.agency_code if is_agency(principal) else None,
-                status=status,
-                created_from=created_from,
-                created_to=created_to,
-                limit=limit,
-                offset=offset,
-            )
-            items = [_summary(row) for row in rows]
+            if agency is None:
+                rows, total = repository.list_entries(
+                    session,
+                    filer_code=principal.filer_code if is_filer(principal) else None,
+                    status=status,
+                    created_from=created_from,
+                    created_to=created_to,
+                    limit=limit,
+                    offset=offset,
+                )
+                items = [_summary(row) for row in rows]
+            else:
+                items, total = _agency_page(
+                    session, principal, status, created_from, created_to, limit, offset
+                )
         following = offset + len(items)
         return {
             "items": items,
@@ -109,6 +117,38 @@ class EntryQueries:
             if following < total
             else None,
         }
+
+
+def _agency_page(
+    session: Session,
+    principal: Principal,
+    status: str | None,
+    created_from: dt.datetime | None,
+    created_to: dt.datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """An agency sees each entry's status over its own lines only (another agency's hold
+    is not its business), so status and its filter are computed per entry, not read from
+    the entry-wide column."""
+    rows, total = repository.list_entries(
+        session,
+        agency_code=principal.agency_code,
+        created_from=created_from,
+        created_to=created_to,
+        limit=AGENCY_SCAN_LIMIT,
+        offset=0,
+    )
+    items = []
+    for row in rows:
+        item = _summary(row)
+        scoped = coordinate_for(row, dispositions_for_entry(session, row), principal)
+        item["status"] = scoped.status
+        if status is None or scoped.status == status:
+            items.append(item)
+    if status is not None:
+        total = len(items)
+    return items[offset : offset + limit], total
 
 
 def visible_entry(session: Session, entry_number: str, principal: Principal) -> EntryRow:

@@ -285,3 +285,43 @@ def test_concurrent_answers_leave_the_stored_status_right(
             for future in futures:
                 future.result()
     assert sorted(_listed(filer_client, "MAY_PROCEED")) == sorted(numbers)
+
+
+def test_an_agencys_list_shows_its_own_status_not_another_agencys_hold(
+    base_url: str, token_for: Callable[..., str], filer_client: httpx.Client
+) -> None:
+    filing = sample_filing("vehicle-epa-nhtsa", serial=8800001)
+    assert filer_client.post("/api/v1/entries", json=filing).status_code == 202
+    url = f"{base_url}/api/v1/entries/{filing['entry_number']}/dispositions"
+    answers = {"EPA": ("07", "22"), "NHT": ("02", "11")}
+    clients = {}
+    for agency, (status, reason) in answers.items():
+        headers = {"Authorization": f"Bearer {token_for(agency=agency)}"}
+        clients[agency] = headers
+        body = {
+            "dispositions": [
+                {
+                    "cbp_line_number": 1,
+                    "pga_line_number": 1,
+                    "status_code": status,
+                    "reason_code": reason,
+                    "action_time": "2026-11-21T10:00:00Z",
+                }
+            ]
+        }
+        assert httpx.post(url, json=body, headers=headers).status_code == 200
+    listing = f"{base_url}/api/v1/entries"
+    epa = httpx.get(listing, headers=clients["EPA"]).json()
+    assert [(i["entry_number"], i["status"]) for i in epa["items"]] == [
+        (filing["entry_number"], "MAY_PROCEED")
+    ]
+    assert httpx.get(listing, params={"status": "HOLD"}, headers=clients["EPA"]).json() == {
+        "items": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+        "next": None,
+    }
+    nht = httpx.get(listing, params={"status": "HOLD"}, headers=clients["NHT"]).json()
+    assert [i["status"] for i in nht["items"]] == ["HOLD"] and nht["total"] == 1
+    assert filer_client.get("/api/v1/entries").json()["items"][0]["status"] == "HOLD"
