@@ -92,7 +92,9 @@ class IntakeService:
                     transaction_id=transaction_id,
                     pga_line_json=pga_line_to_json,
                 )
-                _refresh_status(session, entry)
+                # A new entry has no answers yet: its status follows from its lines alone
+                # (PENDING, or MAY_PROCEED when every line is disclaimed), no query needed.
+                entry.status = _coordinate_for(entry, []).status
                 receipt = _receipt(entry.entry_number, transaction_id, entry.version, filing)
                 _remember(session, principal, idempotency_key, fingerprint, receipt)
         except Conflict:
@@ -243,6 +245,12 @@ def _remember(
             receipt.body,
             receipt.headers,
         )
+
+
+def _coordinate_for(entry: Any, dispositions: list[Any]) -> Any:
+    from gateway.queries import coordinate_for  # gateway.queries imports this module
+
+    return coordinate_for(entry, dispositions)
 
 
 def _refresh_status(session: Any, entry: Any) -> None:
