@@ -406,3 +406,13 @@ class DocumentRequestRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     fulfilled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     document_row_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class RevokedSessionRow(Base):
+    """A review-page session ended by sign-out: its cookie is refused even if someone kept a
+    copy (rows are purged once the session would have expired anyway)."""
+
+    __tablename__ = "revoked_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,6 +16,7 @@ POST; a POST whose Origin header names another site is refused too.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 import threading
@@ -26,9 +27,11 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete
 from starlette.requests import Request
 
 from gateway.auth.principal import ADMIN, AGENCY, Principal, is_valid_code
+from gateway.db.models import RevokedSessionRow
 from gateway.services import Services
 
 SESSION_COOKIE = "pga_review"
@@ -97,6 +100,10 @@ def current_user(request: Request, services: Services) -> StaffUser | None:
     if not is_valid_code(user.agency_code):
         session.clear()
         return None
+    sid = session.get("sid")
+    if not isinstance(sid, str) or _revoked(services, sid):
+        session.clear()
+        return None
     if now - seen > 60:
         session["seen"] = int(now)  # re-signed cookie: the idle clock restarts
     return user
@@ -117,13 +124,30 @@ def sign_in(request: Request, user: StaffUser, fingerprint: str | None) -> None:
             },
             "iat": now,
             "seen": now,
+            "sid": secrets.token_hex(16),
             "csrf": secrets.token_urlsafe(32),
         }
     )
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, services: Services) -> None:
+    """End the session here and on the server: a kept copy of the cookie stops working."""
+    sid, issued = request.session.get("sid"), request.session.get("iat")
     request.session.clear()
+    if not isinstance(sid, str) or not isinstance(issued, int | float):
+        return
+    lifetime = services.settings.review_session_max_seconds
+    expires = dt.datetime.fromtimestamp(issued + lifetime, dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    with services.database.transaction() as session:
+        session.execute(delete(RevokedSessionRow).where(RevokedSessionRow.expires_at < now))
+        if session.get(RevokedSessionRow, sid) is None:
+            session.add(RevokedSessionRow(sid=sid, expires_at=expires))
+
+
+def _revoked(services: Services, sid: str) -> bool:
+    with services.database.read() as session:
+        return session.get(RevokedSessionRow, sid) is not None
 
 
 def csrf_token(request: Request) -> str:

@@ -300,7 +300,7 @@ class ReviewPages:
             return self.error_page(request, 403, "Refused", "The form was stale.", user)
         if user is not None:
             self.audit(request, user, "signed_out", "")
-        sign_out(request)
+        sign_out(request, self.services)
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response

@@ -268,3 +268,18 @@ def test_staff_cli_adds_users_from_stdin(
     assert main(["staff", "list"]) == 0
     assert main(["staff", "remove", "dana"]) == 0
     assert store.find_staff("dana") is None
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(base_url: str, scenario: Scenario) -> None:
+    with httpx.Client(base_url=base_url, timeout=30) as browser:
+        assert sign_in(browser, FDA_USER).status_code == 303
+        kept = dict(browser.cookies)  # someone copies the session cookie
+        page = browser.get("/review/queue")
+        assert page.status_code == 200
+        assert (
+            browser.post("/review/logout", data={"csrf_token": csrf_of(page.text)}).status_code
+            == 303
+        )
+    with httpx.Client(base_url=base_url, timeout=30, cookies=kept) as thief:
+        assert thief.get("/review/queue").status_code == 303  # back to sign-in
+        assert thief.get(f"/review/entries/{scenario.fda_entry}").status_code == 303
