@@ -13,7 +13,7 @@ from pga_dis.soap import soap_dis
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
-from gateway import errors
+from gateway import errors, metrics
 from gateway.api import error_handlers, health, oauth
 from gateway.api.context import SERVICES_SCOPE_KEY
 from gateway.api.json_body import AllErrorsJSONBodyValidator
@@ -35,6 +35,7 @@ def create_app(services: Services) -> ASGIApp:
     app.add_url_rule("/oauth/token", "oauth_token", oauth.token_endpoint, methods=["POST"])
     app.add_url_rule("/healthz", "healthz", health.healthz, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", health.readyz, methods=["GET"])
+    app.add_url_rule("/metrics", "metrics", metrics.metrics, methods=["GET"])
     app.add_url_rule("/soap/gateway", "soap_gateway", soap_gateway, methods=["GET", "POST"])
     app.add_url_rule("/soap/dis", "soap_dis", soap_dis, methods=["GET", "POST"])
     app.add_url_rule(
@@ -50,7 +51,7 @@ def create_app(services: Services) -> ASGIApp:
 
     asgi: ASGIApp = BodyLimitMiddleware(app, services.settings.max_body_bytes)
     asgi = ServicesMiddleware(asgi, SERVICES_SCOPE_KEY, services)
-    return CorrelationMiddleware(asgi)
+    return CorrelationMiddleware(asgi, metrics.RequestStats())
 
 
 def _body_validators() -> MediaTypeDict:

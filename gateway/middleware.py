@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import PayloadTooLarge
+from gateway.metrics import STATS_SCOPE_KEY, RequestStats
 
 log = logging.getLogger("gateway.access")
 
@@ -34,8 +35,9 @@ class ServicesMiddleware:
 class CorrelationMiddleware:
     """Give every request a correlation id (the caller's if sane), echo it, log the request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, stats: RequestStats) -> None:
         self.app = app
+        self.stats = stats
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,6 +46,7 @@ class CorrelationMiddleware:
         incoming = dict(scope["headers"]).get(CORRELATION_HEADER, b"")
         cid = incoming if _SAFE_CORRELATION.match(incoming) else uuid.uuid4().hex.encode()
         scope["correlation_id"] = cid.decode()
+        scope[STATS_SCOPE_KEY] = self.stats
         started = time.perf_counter()
         status = 500
 
@@ -58,6 +61,12 @@ class CorrelationMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.stats.record(
+                scope.get("method", ""),
+                scope.get("path", ""),
+                status,
+                time.perf_counter() - started,
+            )
             log.info(
                 "request",
                 extra={

@@ -52,3 +52,26 @@ def test_unknown_path_is_problem_json(client: httpx.Client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_metrics_report_requests_and_backlogs(
+    client: httpx.Client, filer_client: httpx.Client
+) -> None:
+    from tests.support.filings import sample_filing
+
+    assert (
+        filer_client.post("/api/v1/entries", json=sample_filing("vehicle-epa-nhtsa")).status_code
+        == 202
+    )
+    client.get("/api/v1/entries")  # a 401, counted too
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    assert 'pga_http_requests_total{method="POST",route="/api/v1/entries",status="202"} 1' in text
+    assert 'pga_http_requests_total{method="GET",route="/api/v1/entries",status="401"} 1' in text
+    assert 'pga_outbox_messages{state="pending"} 2' in text  # EPA and NHTSA, no workers here
+    assert 'pga_entries{status="PENDING"} 1' in text
+    for line in text.splitlines():  # every sample line is `name{labels} number`
+        if not line.startswith("#"):
+            float(line.rsplit(" ", 1)[1])
