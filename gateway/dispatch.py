@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from agencies.contract import AgencyLine
@@ -40,6 +40,7 @@ from gateway.db.session import Database
 from gateway.db.types import utcnow
 from gateway.dispositions import DispositionItem, store
 from gateway.errors import ClientError, GatewayError, ServerError, ValidationFailed
+from gateway.leases import claimable, locked_for_claim, take_lease
 from gateway.pgams.jsonmap import filing_from_json, pga_line_from_json
 
 log = logging.getLogger("gateway.dispatch")
@@ -120,10 +121,6 @@ class Dispatcher:
     def claim(self, limit: int = 10) -> list[Claim]:
         now = utcnow()
         older = aliased(OutboxRow)
-        due = or_(
-            and_(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now),
-            and_(OutboxRow.state == "in_flight", OutboxRow.lease_until < now),
-        )
         waits_for_older = exists().where(
             older.entry_id == OutboxRow.entry_id,
             older.agency_code == OutboxRow.agency_code,
@@ -133,19 +130,15 @@ class Dispatcher:
         )
         query = (
             select(OutboxRow)
-            .where(due, ~waits_for_older)
+            .where(claimable(OutboxRow, now), ~waits_for_older)
             .order_by(OutboxRow.next_attempt_at)
             .limit(limit)
         )
-        if self._db.kind == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=OutboxRow)
+        query = locked_for_claim(query, self._db, OutboxRow)
         with self._db.transaction() as session:
             claims = []
             for row in session.scalars(query):
-                row.state = "in_flight"
-                row.lease_owner = self.worker_id
-                row.lease_until = now + self._lease
-                row.attempts += 1
+                take_lease(row, self.worker_id, now + self._lease)
                 claims.append(
                     Claim(
                         row.id,

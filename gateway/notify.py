@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.coordination import Coordination, LineStatus
@@ -41,6 +41,7 @@ from gateway.db.models import (
 )
 from gateway.db.session import Database
 from gateway.db.types import utcnow
+from gateway.leases import claimable, locked_for_claim, take_lease
 
 if TYPE_CHECKING:  # gateway.dispatch -> dispositions -> notify: a runtime import would loop
     from gateway.dispatch import RetryPolicy
@@ -213,27 +214,19 @@ class WebhookSender:
             earlier.notification_id < WebhookDeliveryRow.notification_id,
             earlier.state.in_(("pending", "in_flight")),
         )
-        due = or_(
-            and_(WebhookDeliveryRow.state == "pending", WebhookDeliveryRow.next_attempt_at <= now),
-            and_(WebhookDeliveryRow.state == "in_flight", WebhookDeliveryRow.lease_until < now),
-        )
         query = (
             select(WebhookDeliveryRow, SubscriptionRow, NotificationRow)
             .join(SubscriptionRow, SubscriptionRow.id == WebhookDeliveryRow.subscription_id)
             .join(NotificationRow, NotificationRow.id == WebhookDeliveryRow.notification_id)
-            .where(due, ~blocked, SubscriptionRow.state == "active")
+            .where(claimable(WebhookDeliveryRow, now), ~blocked, SubscriptionRow.state == "active")
             .order_by(WebhookDeliveryRow.notification_id)
             .limit(limit)
         )
-        if self._db.kind == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=WebhookDeliveryRow)
+        query = locked_for_claim(query, self._db, WebhookDeliveryRow)
         claims = []
         with self._db.transaction() as session:
             for delivery, subscription, notification in session.execute(query):
-                delivery.state = "in_flight"
-                delivery.lease_owner = self.worker_id
-                delivery.lease_until = now + self._lease
-                delivery.attempts += 1
+                take_lease(delivery, self.worker_id, now + self._lease)
                 body = json.dumps(event_body(notification), separators=(",", ":")).encode()
                 claims.append(
                     _Claim(
