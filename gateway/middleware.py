@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import PayloadTooLarge
+from gateway.errors import GatewayError, MalformedInput, PayloadTooLarge
 from gateway.metrics import STATS_SCOPE_KEY, RequestStats
 
 log = logging.getLogger("gateway.access")
@@ -104,10 +104,10 @@ class BodyLimitMiddleware:
             except ValueError:
                 size = -1
             if size < 0:
-                await _problem(send, 400, "Malformed input", "Content-Length is not a number")
+                await _problem(send, MalformedInput("Content-Length is not a number"))
                 return
             if size > self.limit:
-                await _problem(send, 413, "Payload too large", self._message(size))
+                await _problem(send, PayloadTooLarge(self._message(size)))
                 return
         received = 0
         started = False
@@ -132,7 +132,7 @@ class BodyLimitMiddleware:
         except PayloadTooLarge as exc:
             if started:
                 raise
-            await _problem(send, 413, exc.title, exc.detail)
+            await _problem(send, exc)
 
     def _message(self, size: int, streaming: bool = False) -> str:
         amount = f"over {self.limit}" if streaming else str(size)
@@ -142,20 +142,13 @@ class BodyLimitMiddleware:
         )
 
 
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": "urn:pga-gateway:error:"
-            + ("payload-too-large" if status == 413 else "malformed-input"),
-            "title": title,
-            "status": status,
-            "detail": detail,
-        }
-    ).encode()
+async def _problem(send: Send, error: GatewayError) -> None:
+    """Answer before the app runs (the body was never read), rendered like every other error."""
+    body = json.dumps(error.to_problem_json()).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": error.http_status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
