@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +19,7 @@ from gateway.config import Settings
 from gateway.dispatch import RetryPolicy
 from gateway.notify import SIGNATURE_HEADER, WebhookSender, sign, verify_signature
 from gateway.services import Services
-from tests.support.embedded import fast_settings, running_gateway
+from tests.support.embedded import fast_settings, running_gateway, wait_for
 from tests.support.filings import sample_filing
 from tests.support.receiver import Receiver
 
@@ -33,13 +33,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def gateway(settings: Settings) -> Iterator[tuple[Services, httpx.Client]]:
     with running_gateway(settings) as (services, http, _):
         yield services, http
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def _feed(http: httpx.Client) -> list[dict[str, object]]:
@@ -60,7 +53,7 @@ def test_every_change_reaches_the_webhook_once_in_order_across_a_restart(
             secret = created.json()["secret"]
             first = sample_filing("vehicle-epa-nhtsa", serial=6000001)
             assert http.post("/api/v1/entries", json=first).status_code == 202
-            _wait(
+            wait_for(
                 lambda: (
                     http.get(f"/api/v1/entries/{first['entry_number']}/status").json()["status"]
                     == "MAY_PROCEED"
@@ -72,7 +65,7 @@ def test_every_change_reaches_the_webhook_once_in_order_across_a_restart(
         with gateway(settings) as (_, http):
             second = sample_filing("fda-frozen-shrimp", serial=6000002)
             assert http.post("/api/v1/entries", json=second).status_code == 202
-            _wait(
+            wait_for(
                 lambda: (
                     http.get(f"/api/v1/entries/{second['entry_number']}/status").json()["status"]
                     == "MAY_PROCEED"
@@ -80,8 +73,7 @@ def test_every_change_reaches_the_webhook_once_in_order_across_a_restart(
                 30,
                 "second entry cleared",
             )
-            feed = _feed(http)
-            _wait(lambda: len(receiver.calls) >= len(_feed(http)), 30, "webhooks caught up")
+            wait_for(lambda: len(receiver.calls) >= len(_feed(http)), 30, "webhooks caught up")
             feed = _feed(http)
 
     bodies = [json.loads(call.body) for call in receiver.calls]

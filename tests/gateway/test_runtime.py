@@ -3,8 +3,6 @@ over real HTTP and SOAP on loopback, on the run's real database."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from gateway.db.models import DispositionRow, OutboxRow
 from gateway.errors import ConfigurationError
 from gateway.runtime import Embedded, parse_faults
 from gateway.services import Services
-from tests.support.embedded import fast_settings, running_gateway
+from tests.support.embedded import fast_settings, running_gateway, wait_for
 from tests.support.filings import VALID_SAMPLES, sample_filing
 
 AGENCIES = {
@@ -27,14 +25,6 @@ AGENCIES = {
     "two-lines-disclaimer": {"FDA"},
     "vehicle-epa-nhtsa": {"EPA", "NHT"},
 }
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _outbox_states(services: Services) -> dict[str, int]:
@@ -62,7 +52,7 @@ def test_each_sample_reaches_each_agency_exactly_once(settings: Settings) -> Non
             assert client.post("/api/v1/entries", json=filing).status_code == 202
             numbers[name] = filing["entry_number"]
         total = sum(len(AGENCIES[name]) for name in VALID_SAMPLES)
-        _wait_for(lambda: _outbox_states(services) == {"delivered": total}, 30, "delivery")
+        wait_for(lambda: _outbox_states(services) == {"delivered": total}, 30, "delivery")
         for name, number in numbers.items():
             entry = client.get(f"/api/v1/entries/{number}").json()
             assert {row["agency_code"] for row in entry["dispatch"]} == AGENCIES[name]
@@ -72,7 +62,7 @@ def test_each_sample_reaches_each_agency_exactly_once(settings: Settings) -> Non
                 for row in entry["dispatch"]
             )
         # Later answers come back through the inbound REST interface (source "callback").
-        _wait_for(lambda: _dispositions(services, "callback") >= 1, 30, "callback dispositions")
+        wait_for(lambda: _dispositions(services, "callback") >= 1, 30, "callback dispositions")
         vehicle = client.get(f"/api/v1/entries/{numbers['vehicle-epa-nhtsa']}").json()
         assert {(d["agency_code"], d["status_code"]) for d in vehicle["dispositions"]} >= {
             ("EPA", "01"),
@@ -109,7 +99,7 @@ def test_500_entries_all_delivered_despite_30_percent_faults(settings: Settings)
             filing = sample_filing(name, serial=4000000 + i)
             assert client.post("/api/v1/entries", json=filing).status_code == 202
             expected += len(AGENCIES[name])
-        _wait_for(lambda: _outbox_states(services) == {"delivered": expected}, 300, "all delivered")
+        wait_for(lambda: _outbox_states(services) == {"delivered": expected}, 300, "all delivered")
         stats = _stats(runtime)
         assert stats["processed"] == expected  # every message processed exactly once...
         assert stats["processed_twice"] == 0
@@ -155,7 +145,7 @@ def test_samples_reach_the_simulators_outcomes_in_json_soap_and_so70(settings: S
                 for n, status in expected.items()
             )
 
-        _wait_for(settled, 30, "the simulator's final answers")
+        wait_for(settled, 30, "the simulator's final answers")
         transport = zeep.Transport(timeout=30)
         transport.session.headers["Authorization"] = f"Bearer {filer_token(services)}"
         try:
