@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,6 @@ class Settings:
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid profile email"
     oidc_agency_claim: str = "pga_agency"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def effective_database_url(self) -> str:
@@ -111,7 +110,7 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build ``Settings`` from the environment; unknown ``PGA_GATEWAY_*`` names are an error."""
     env = os.environ if environ is None else environ
-    known = {f.name: f for f in fields(Settings) if f.name != "extra"}
+    known = {f.name: f for f in fields(Settings)}
     values: dict[str, Any] = {}
     for key, raw in env.items():
         if not key.startswith(PREFIX):
